@@ -1,0 +1,1 @@
+//! The guideline's password rules. Implemented by the password-policy task.
