@@ -1,0 +1,51 @@
+//! Embedded migrations, one SQL file per step and backend, run at start-up in order.
+//! Shipped migrations are never edited: add a new numbered file instead.
+
+use crate::{Backend, Conn, StoreError, now_us, params};
+
+struct Migration {
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    name: "0001_foundation",
+    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+}];
+
+pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {
+    conn.batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )?;
+    for m in MIGRATIONS {
+        let backend = conn.backend();
+        conn.transaction(|c| -> Result<(), StoreError> {
+            // Several processes may start at once on PostgreSQL: serialise migrations.
+            if backend == Backend::Postgres {
+                c.batch("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")?;
+            }
+            let done = c
+                .query_opt("SELECT name FROM schema_migrations WHERE name = $1", params![m.name])?
+                .is_some();
+            if done {
+                return Ok(());
+            }
+            let sql = match backend {
+                Backend::Sqlite => m.sqlite,
+                Backend::Postgres => m.postgres,
+            };
+            c.batch(sql).map_err(|e| StoreError::Migration {
+                name: m.name.to_owned(),
+                reason: e.to_string(),
+            })?;
+            c.execute(
+                "INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)",
+                params![m.name, now_us()],
+            )?;
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
