@@ -298,8 +298,35 @@ pub struct Item {
 }
 
 impl Item {
-    /// True when anything about the item is unverified: the UI shows 要確認.
+    /// True when something the item states is unverified: the UI shows 要確認.
+    /// An empty reference list states nothing, so unverified references count only when
+    /// some are listed.
     pub fn needs_review(&self) -> bool {
+        !self.unverified_parts_ja().is_empty()
+    }
+
+    /// Which stated parts are unverified, as labels for the 要確認 badge
+    /// (`文言`, `番号`, `期限`, `参照`).
+    pub fn unverified_parts_ja(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if !self.wording_verified {
+            v.push("文言");
+        }
+        if !self.number_verified {
+            v.push("番号");
+        }
+        if !self.due_verified && self.required_by_fy.is_some() {
+            v.push("期限");
+        }
+        if !self.references_verified && !self.references.is_empty() {
+            v.push("参照");
+        }
+        v
+    }
+
+    /// True when any verification flag is false (stricter than [`Item::needs_review`]);
+    /// such items must carry a review note.
+    pub fn has_unverified_flag(&self) -> bool {
         !(self.wording_verified
             && self.number_verified
             && self.due_verified

@@ -185,10 +185,36 @@ impl Edition {
             {
                 push(ProblemKind::BadAutoEvidenceKey(key.clone()));
             }
-            if item.needs_review() && item.review_notes.iter().all(|n| n.trim().is_empty()) {
+            if item.has_unverified_flag() && item.review_notes.iter().all(|n| n.trim().is_empty()) {
                 push(ProblemKind::UnverifiedWithoutNote);
             }
         }
         if p.is_empty() { Ok(()) } else { Err(p) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printed_numbers() {
+        assert_eq!(parse_number("1-(1)"), Some((1, 1)));
+        assert_eq!(parse_number("2-(12)"), Some((2, 12)));
+        assert_eq!(parse_number("2-①"), Some((2, 1)));
+        assert_eq!(parse_number("3-⑳"), Some((3, 20)));
+        for bad in [
+            "4-(1)", "2-(0)", "2-()", "2-(x)", "2-1", "2-①②", "2(1)", "", "2-(123)",
+        ] {
+            assert_eq!(parse_number(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn keys() {
+        assert!(is_key("officer_designated"));
+        assert!(!is_key(""));
+        assert!(!is_key("Officer"));
+        assert!(!is_key("a-b"));
     }
 }
