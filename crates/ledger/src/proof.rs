@@ -486,16 +486,14 @@ impl MemorySource {
     }
 }
 
-impl HashSource for MemorySource {
-    type Error = LedgerError;
-    fn hashes(&mut self, level: u8, start: u64, end: u64) -> Result<Vec<Hash>, LedgerError> {
+impl MemorySource {
+    fn get(&self, level: u8, start: u64, end: u64) -> Result<Vec<Hash>, LedgerError> {
         let stored = if level.is_multiple_of(STORED_LEVEL_STEP) {
             self.levels.get(usize::from(level / STORED_LEVEL_STEP))
         } else {
             None
         };
-        let v =
-            stored.ok_or_else(|| LedgerError::OutOfRange(format!("level {level} not stored")))?;
+        let v = stored.ok_or_else(|| LedgerError::OutOfRange(format!("level {level} not stored")))?;
         let (s, e) = (usize::try_from(start), usize::try_from(end));
         match (s, e) {
             (Ok(s), Ok(e)) if s <= e && e <= v.len() => Ok(v[s..e].to_vec()),
@@ -504,5 +502,20 @@ impl HashSource for MemorySource {
                 v.len()
             ))),
         }
+    }
+}
+
+impl HashSource for MemorySource {
+    type Error = LedgerError;
+    fn hashes(&mut self, level: u8, start: u64, end: u64) -> Result<Vec<Hash>, LedgerError> {
+        self.get(level, start, end)
+    }
+}
+
+/// Lets one built source serve many proofs without cloning it.
+impl HashSource for &MemorySource {
+    type Error = LedgerError;
+    fn hashes(&mut self, level: u8, start: u64, end: u64) -> Result<Vec<Hash>, LedgerError> {
+        self.get(level, start, end)
     }
 }
