@@ -136,7 +136,8 @@ impl SigningKey {
     /// Parses [`SigningKey::to_key_string`] output, checking the embedded key hash.
     pub fn from_key_string(s: &str) -> Result<SigningKey, LedgerError> {
         let s = s.trim_end_matches('\n');
-        let mut parts = s.split('+');
+        // The base64 key may itself contain '+': split off only the leading fields.
+        let mut parts = s.splitn(5, '+');
         let (Some("PRIVATE"), Some("KEY"), Some(name), Some(hash), Some(b64), None) = (
             parts.next(),
             parts.next(),
@@ -237,7 +238,8 @@ impl VerifierKey {
     /// Parses the verifier key string, checking that the key hash matches.
     pub fn parse(s: &str) -> Result<VerifierKey, LedgerError> {
         let s = s.trim();
-        let mut parts = s.split('+');
+        // The base64 key may itself contain '+': split off only the leading fields.
+        let mut parts = s.splitn(3, '+');
         let (Some(name), Some(hash), Some(b64), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {

@@ -493,7 +493,8 @@ impl MemorySource {
         } else {
             None
         };
-        let v = stored.ok_or_else(|| LedgerError::OutOfRange(format!("level {level} not stored")))?;
+        let v =
+            stored.ok_or_else(|| LedgerError::OutOfRange(format!("level {level} not stored")))?;
         let (s, e) = (usize::try_from(start), usize::try_from(end));
         match (s, e) {
             (Ok(s), Ok(e)) if s <= e && e <= v.len() => Ok(v[s..e].to_vec()),

@@ -545,7 +545,9 @@ pub struct Verifier<'p> {
     threads: usize,
     targets: Vec<Target>,
     next_target: usize,
-    mismatches: Vec<(Target, Hash)>,
+    /// Root mismatches: target, recomputed root, largest size whose root matched before.
+    mismatches: Vec<(Target, Hash, u64)>,
+    last_good: u64,
     damages: Damages,
     analyzer: Analyzer,
     frontier: Frontier,
@@ -681,6 +683,7 @@ impl<'p> Verifier<'p> {
             targets,
             next_target: 0,
             mismatches: Vec::new(),
+            last_good: 0,
             damages,
             analyzer: Analyzer::new(max_size),
             frontier: Frontier::new(),
@@ -758,17 +761,24 @@ impl<'p> Verifier<'p> {
     /// Compares the root at the current size with every target of that size.
     fn check_targets(&mut self) {
         let size = self.frontier.size();
+        let mut root = None;
+        let mut matched = false;
         while let Some(t) = self.targets.get(self.next_target) {
             if t.size > size {
                 break;
             }
             if t.size == size {
-                let root = self.frontier.root();
-                if root != t.root {
-                    self.mismatches.push((*t, root));
+                let r = *root.get_or_insert_with(|| self.frontier.root());
+                if r == t.root {
+                    matched = true;
+                } else {
+                    self.mismatches.push((*t, r, self.last_good));
                 }
             }
             self.next_target += 1;
+        }
+        if matched {
+            self.last_good = size;
         }
     }
 
@@ -810,8 +820,9 @@ impl<'p> Verifier<'p> {
             );
         }
         // Root mismatches no named damage explains.
-        for (t, got) in std::mem::take(&mut self.mismatches) {
-            if d.min_index.is_some_and(|m| m < t.size) {
+        let mut forked = false;
+        for (t, got, good) in std::mem::take(&mut self.mismatches) {
+            if forked || d.min_index.is_some_and(|m| m < t.size) {
                 continue;
             }
             if t.source != TargetSource::Witness && t.size == rows && t.size > 0 {
@@ -824,14 +835,28 @@ impl<'p> Verifier<'p> {
                     ),
                 );
             } else {
-                d.add(
-                    None,
-                    DamageKind::Fork,
+                forked = true;
+                let detail = if t.source == TargetSource::Witness {
                     format!(
-                        "root at size {} is {got}, but {} says {}: history before it was rewritten",
-                        t.size, t.source, t.root
-                    ),
-                );
+                        "root at size {} is {got}, but the witness checkpoint says {}: history was rewritten{}",
+                        t.size,
+                        t.root,
+                        if self.signed_size >= t.size {
+                            " and the stored checkpoints re-signed (is the signing key compromised?)"
+                        } else {
+                            ""
+                        }
+                    )
+                } else {
+                    format!(
+                        "root at size {} is {got}, but {} says {}: entries {good}..{} were rewritten consistently (the root at size {good} still matches)",
+                        t.size,
+                        t.source,
+                        t.root,
+                        t.size.saturating_sub(1)
+                    )
+                };
+                d.add(None, DamageKind::Fork, detail);
             }
         }
         let mut damages = std::mem::take(&mut d.list);

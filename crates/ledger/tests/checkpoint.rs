@@ -50,11 +50,18 @@ fn tampered_note_fails() {
     let k = key("anzen.example.jp", 7);
     let vk = k.verifier_key();
     let note = cp().sign(&k);
-    for (from, to) in [("12345", "12346"), ("org-1", "org-2"), ("time 2026", "time 2025")] {
+    for (from, to) in [
+        ("12345", "12346"),
+        ("org-1", "org-2"),
+        ("time 2026", "time 2025"),
+    ] {
         let bad = note.replacen(from, to, 1);
         assert_ne!(bad, note);
         assert!(
-            matches!(Checkpoint::open(&bad, &vk), Err(LedgerError::BadSignature(_))),
+            matches!(
+                Checkpoint::open(&bad, &vk),
+                Err(LedgerError::BadSignature(_))
+            ),
             "{from} -> {to}"
         );
     }
@@ -148,4 +155,16 @@ fn key_files() {
     bad.replace_range(12..13, "X");
     assert!(SigningKey::from_key_string(&bad).is_err());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn key_strings_round_trip_for_many_keys() {
+    // Base64 key material often contains '+', the field separator of key strings.
+    for seed in 0..=255u8 {
+        let k = SigningKey::from_seed("anzen.test", &[seed; 32]).unwrap();
+        let vk = k.verifier_key();
+        assert_eq!(VerifierKey::parse(&vk.to_string()).unwrap(), vk);
+        let back = SigningKey::from_key_string(&k.to_key_string()).unwrap();
+        assert_eq!(back.public_key(), k.public_key());
+    }
 }

@@ -4,8 +4,8 @@
 
 use anzen_ledger::hash::{empty_root, leaf_hash};
 use anzen_ledger::{
-    Frontier, Hash, MemorySource, consistency_proof, inclusion_proof, root_at,
-    verify_consistency, verify_inclusion,
+    Frontier, Hash, MemorySource, consistency_proof, inclusion_proof, root_at, verify_consistency,
+    verify_inclusion,
 };
 
 const LEAVES: [&str; 8] = [
@@ -155,17 +155,27 @@ fn published_inclusion_proofs() {
         assert!(verify_inclusion(&leaves[index as usize], index + 1, size, &want, &root).is_err());
         assert!(verify_inclusion(&leaves[index as usize], index, size * 2, &want, &root).is_err());
         assert!(verify_inclusion(&leaf_hash(b"WrongLeaf"), index, size, &want, &root).is_err());
-        assert!(verify_inclusion(&leaves[index as usize], index, size, &want, &empty_root()).is_err());
+        assert!(
+            verify_inclusion(&leaves[index as usize], index, size, &want, &empty_root()).is_err()
+        );
         let mut longer = want.clone();
         longer.push(root);
         assert!(verify_inclusion(&leaves[index as usize], index, size, &longer, &root).is_err());
         if !want.is_empty() {
             let mut prefixed = vec![root];
             prefixed.extend(&want);
-            assert!(verify_inclusion(&leaves[index as usize], index, size, &prefixed, &root).is_err());
             assert!(
-                verify_inclusion(&leaves[index as usize], index, size, &want[..want.len() - 1], &root)
-                    .is_err()
+                verify_inclusion(&leaves[index as usize], index, size, &prefixed, &root).is_err()
+            );
+            assert!(
+                verify_inclusion(
+                    &leaves[index as usize],
+                    index,
+                    size,
+                    &want[..want.len() - 1],
+                    &root
+                )
+                .is_err()
             );
         }
     }
@@ -181,8 +191,14 @@ fn published_consistency_proofs() {
         let (rm, rn) = (h(ROOTS[m as usize - 1]), h(ROOTS[n as usize - 1]));
         verify_consistency(m, n, &rm, &rn, &want).unwrap();
         if m != n {
-            assert!(verify_consistency(m, n, &rn, &rm, &want).is_err(), "swapped roots");
-            assert!(verify_consistency(m, n, &rm, &rn, &[]).is_err(), "empty proof");
+            assert!(
+                verify_consistency(m, n, &rn, &rm, &want).is_err(),
+                "swapped roots"
+            );
+            assert!(
+                verify_consistency(m, n, &rm, &rn, &[]).is_err(),
+                "empty proof"
+            );
             assert!(verify_consistency(m + 1, n, &rm, &rn, &want).is_err());
             assert!(verify_consistency(m, n * 2, &rm, &rn, &want).is_err());
             let mut longer = want.clone();
