@@ -1,3 +1,87 @@
-fn main() {
-    println!("Hello, world!");
+//! `anzen` — the command-line entry point: `init`, `serve`, `demo`, `verify`, `ledger`.
+//! Exit codes: 0 ok, 1 findings or verification failures, 2 usage or input errors.
+
+mod config;
+mod demo;
+mod init;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "anzen",
+    version,
+    about = "医療情報システム安全管理 — anzen server and tools"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the data directory, the first organisation and its administrator.
+    Init(init::InitArgs),
+    /// Serve the web UI and API.
+    Serve(serve::ServeArgs),
+    /// Create a demo clinic with sample data and serve it.
+    Demo(demo::DemoArgs),
+}
+
+/// An error that is the user's (bad flag, bad file): exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let result = match cli.command {
+        Command::Init(a) => init::run(a),
+        Command::Serve(a) => serve::run(a),
+        Command::Demo(a) => demo::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if e.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("ANZEN_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = std::env::var("ANZEN_LOG_FORMAT").is_ok_and(|v| v == "json");
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// `--data DIR` shared by the commands that work on a data directory.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DataArg {
+    /// Data directory (default: $ANZEN_DATA, then ./anzen-data).
+    #[arg(long = "data", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+}
+
+impl DataArg {
+    pub fn dir(&self) -> PathBuf {
+        config::data_dir(self.data.clone())
+    }
 }

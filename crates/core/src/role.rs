@@ -97,8 +97,14 @@ impl Role {
         match self {
             Role::Admin => true,
             Role::SecurityOfficer => !matches!(action, ManageUsers),
-            Role::Staff => matches!(action, ViewOrg | ReadRecords | EditRecords | Export | ViewShared | UseApi),
-            Role::Auditor => matches!(action, ViewOrg | ReadRecords | Export | ReadAudit | ViewShared | UseApi),
+            Role::Staff => matches!(
+                action,
+                ViewOrg | ReadRecords | EditRecords | Export | ViewShared | UseApi
+            ),
+            Role::Auditor => matches!(
+                action,
+                ViewOrg | ReadRecords | Export | ReadAudit | ViewShared | UseApi
+            ),
             Role::Vendor => matches!(action, ViewShared),
         }
     }
@@ -110,7 +116,11 @@ mod tests {
 
     #[test]
     fn auditor_never_writes_and_vendor_sees_only_shared() {
-        for a in [Action::EditRecords, Action::EditOrgProfile, Action::ManageUsers] {
+        for a in [
+            Action::EditRecords,
+            Action::EditOrgProfile,
+            Action::ManageUsers,
+        ] {
             assert!(!Role::Auditor.can(a), "{a:?}");
             assert!(!Role::Vendor.can(a), "{a:?}");
         }

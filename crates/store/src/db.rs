@@ -263,10 +263,7 @@ impl Conn {
     /// Runs `f` inside a transaction: committed if `f` returns Ok, rolled back otherwise.
     /// SQLite uses `BEGIN IMMEDIATE` so that writers queue at the start instead of failing
     /// on lock upgrade halfway.
-    pub fn transaction<T, E>(
-        &mut self,
-        f: impl FnOnce(&mut Conn) -> Result<T, E>,
-    ) -> Result<T, E>
+    pub fn transaction<T, E>(&mut self, f: impl FnOnce(&mut Conn) -> Result<T, E>) -> Result<T, E>
     where
         E: From<StoreError>,
     {

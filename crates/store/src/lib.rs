@@ -6,12 +6,14 @@
 //! stores (`orgs`, `users`, `sessions`, `tokens`, `ledger`), written once in portable SQL.
 //! The store never decides what is a finding: it keeps records, rules live in anzen-core.
 
+pub mod audit;
 pub mod db;
+pub mod ledger;
 mod migrate;
 pub mod orgs;
 pub mod sessions;
-pub mod tokens;
 pub mod testing;
+pub mod tokens;
 pub mod users;
 
 use std::path::Path;
@@ -97,8 +99,8 @@ impl Store {
             "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync_pragma}; \
              PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;"
         );
-        let manager = SqliteConnectionManager::file(path)
-            .with_init(move |c| c.execute_batch(&init));
+        let manager =
+            SqliteConnectionManager::file(path).with_init(move |c| c.execute_batch(&init));
         let pool = r2d2::Pool::builder()
             .max_size(8)
             .connection_timeout(Duration::from_secs(30))
@@ -122,7 +124,10 @@ impl Store {
     /// Opens a PostgreSQL database inside its own schema (created if missing). Tests use
     /// this to give every test a fresh, isolated database.
     pub fn open_postgres_schema(url: &str, schema: &str) -> Result<Store, StoreError> {
-        if !schema.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        if !schema
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
             return Err(StoreError::BadUrl(format!("bad schema name {schema:?}")));
         }
         let mut config: postgres::Config = url
@@ -223,6 +228,9 @@ mod tests {
             redact_url("postgres://anzen:s3cret@db:5432/anzen"),
             "postgres://anzen:***@db:5432/anzen"
         );
-        assert_eq!(redact_url("postgres://root@127.0.0.1/test"), "postgres://root@127.0.0.1/test");
+        assert_eq!(
+            redact_url("postgres://root@127.0.0.1/test"),
+            "postgres://root@127.0.0.1/test"
+        );
     }
 }

@@ -9,11 +9,18 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    name: "0001_foundation",
-    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
-    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        name: "0001_foundation",
+        sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+        postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+    },
+    Migration {
+        name: "0002_ledger",
+        sqlite: include_str!("../migrations/sqlite/0002_ledger.sql"),
+        postgres: include_str!("../migrations/postgres/0002_ledger.sql"),
+    },
+];
 
 pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {
     conn.batch(
@@ -27,7 +34,10 @@ pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {
                 c.batch("LOCK TABLE schema_migrations IN EXCLUSIVE MODE")?;
             }
             let done = c
-                .query_opt("SELECT name FROM schema_migrations WHERE name = $1", params![m.name])?
+                .query_opt(
+                    "SELECT name FROM schema_migrations WHERE name = $1",
+                    params![m.name],
+                )?
                 .is_some();
             if done {
                 return Ok(());

@@ -136,10 +136,13 @@ pub fn get(conn: &mut Conn, id: OrgId) -> Result<Option<Org>, StoreError> {
 }
 
 pub fn all(conn: &mut Conn) -> Result<Vec<Org>, StoreError> {
-    conn.query(&format!("SELECT {COLUMNS} FROM orgs ORDER BY id"), params![])?
-        .iter()
-        .map(from_row)
-        .collect()
+    conn.query(
+        &format!("SELECT {COLUMNS} FROM orgs ORDER BY id"),
+        params![],
+    )?
+    .iter()
+    .map(from_row)
+    .collect()
 }
 
 /// Finds an organisation by id, uid or exact name (for `--org` on the command line).
@@ -222,7 +225,10 @@ pub fn role_of(conn: &mut Conn, user: UserId, org: OrgId) -> Result<Option<Role>
 }
 
 /// Members of an organisation: (user id, email, display name, role).
-pub fn members(conn: &mut Conn, org: OrgId) -> Result<Vec<(UserId, String, String, Role)>, StoreError> {
+pub fn members(
+    conn: &mut Conn,
+    org: OrgId,
+) -> Result<Vec<(UserId, String, String, Role)>, StoreError> {
     conn.query(
         "SELECT u.id, u.email, u.display_name, m.role FROM memberships m \
          JOIN users u ON u.id = m.user_id WHERE m.org_id = $1 ORDER BY u.id",
@@ -235,7 +241,8 @@ pub fn members(conn: &mut Conn, org: OrgId) -> Result<Vec<(UserId, String, Strin
             UserId(r.i64(0)?),
             r.string(1)?,
             r.string(2)?,
-            Role::parse(&code).ok_or_else(|| StoreError::Decode(format!("unknown role {code:?}")))?,
+            Role::parse(&code)
+                .ok_or_else(|| StoreError::Decode(format!("unknown role {code:?}")))?,
         ))
     })
     .collect()

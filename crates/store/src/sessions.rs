@@ -16,6 +16,8 @@ pub struct Session {
     pub last_seen_at: i64,
     /// A TOTP secret offered during enrolment, not yet confirmed.
     pub pending_totp_secret: Option<String>,
+    /// Locked by inactivity (画面ロック): only the password unlocks it.
+    pub locked: bool,
 }
 
 /// Creates a session and returns its secret id (to put in the cookie).
@@ -32,8 +34,8 @@ pub fn create(conn: &mut Conn, user: UserId, org: Option<OrgId>) -> Result<Strin
 
 pub fn get(conn: &mut Conn, id: &str) -> Result<Option<Session>, StoreError> {
     let row = conn.query_opt(
-        "SELECT user_id, csrf_token, org_id, mfa_done, created_at, last_seen_at, pending_totp_secret \
-         FROM sessions WHERE id_hash = $1",
+        "SELECT user_id, csrf_token, org_id, mfa_done, created_at, last_seen_at, pending_totp_secret, \
+         locked FROM sessions WHERE id_hash = $1",
         params![token_hash(id)],
     )?;
     row.map(|r| {
@@ -45,9 +47,28 @@ pub fn get(conn: &mut Conn, id: &str) -> Result<Option<Session>, StoreError> {
             created_at: r.i64(4)?,
             last_seen_at: r.i64(5)?,
             pending_totp_secret: r.opt_string(6)?,
+            locked: r.bool(7)?,
         })
     })
     .transpose()
+}
+
+/// Locks the session (idle timeout or the user's own lock).
+pub fn lock(conn: &mut Conn, id: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE sessions SET locked = 1 WHERE id_hash = $1",
+        params![token_hash(id)],
+    )?;
+    Ok(())
+}
+
+/// Unlocks after the password was re-entered.
+pub fn unlock(conn: &mut Conn, id: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE sessions SET locked = 0, last_seen_at = $2 WHERE id_hash = $1",
+        params![token_hash(id), now_us()],
+    )?;
+    Ok(())
 }
 
 pub fn touch(conn: &mut Conn, id: &str) -> Result<(), StoreError> {
@@ -83,7 +104,10 @@ pub fn set_pending_totp(conn: &mut Conn, id: &str, secret: Option<&str>) -> Resu
 }
 
 pub fn delete(conn: &mut Conn, id: &str) -> Result<(), StoreError> {
-    conn.execute("DELETE FROM sessions WHERE id_hash = $1", params![token_hash(id)])?;
+    conn.execute(
+        "DELETE FROM sessions WHERE id_hash = $1",
+        params![token_hash(id)],
+    )?;
     Ok(())
 }
 
@@ -94,7 +118,11 @@ pub fn delete_for_user(conn: &mut Conn, user: UserId) -> Result<(), StoreError> 
 }
 
 /// Removes sessions idle since before `idle_cutoff` or created before `absolute_cutoff`.
-pub fn purge_expired(conn: &mut Conn, idle_cutoff: i64, absolute_cutoff: i64) -> Result<u64, StoreError> {
+pub fn purge_expired(
+    conn: &mut Conn,
+    idle_cutoff: i64,
+    absolute_cutoff: i64,
+) -> Result<u64, StoreError> {
     conn.execute(
         "DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2",
         params![idle_cutoff, absolute_cutoff],

@@ -36,7 +36,8 @@ fn from_row(r: &crate::Row) -> Result<ApiToken, StoreError> {
     })
 }
 
-const COLUMNS: &str = "id, user_id, org_id, name, scopes, created_at, expires_at, revoked_at, last_used_at";
+const COLUMNS: &str =
+    "id, user_id, org_id, name, scopes, created_at, expires_at, revoked_at, last_used_at";
 
 /// Creates a token and returns (record, secret). The secret is never stored.
 pub fn create(
@@ -55,7 +56,10 @@ pub fn create(
     )?;
     let id = row.i64(0)?;
     let token = conn
-        .query_opt(&format!("SELECT {COLUMNS} FROM api_tokens WHERE id = $1"), params![id])?
+        .query_opt(
+            &format!("SELECT {COLUMNS} FROM api_tokens WHERE id = $1"),
+            params![id],
+        )?
         .map(|r| from_row(&r))
         .transpose()?
         .ok_or_else(|| StoreError::NotFound(format!("token {id}")))?;
@@ -74,14 +78,21 @@ pub fn authenticate(conn: &mut Conn, secret: &str) -> Result<Option<ApiToken>, S
         .transpose()?;
     match token {
         Some(t) if t.revoked_at.is_none() && t.expires_at > now => {
-            conn.execute("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1", params![t.id, now])?;
+            conn.execute(
+                "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1",
+                params![t.id, now],
+            )?;
             Ok(Some(t))
         }
         _ => Ok(None),
     }
 }
 
-pub fn list_for_user(conn: &mut Conn, user: UserId, org: OrgId) -> Result<Vec<ApiToken>, StoreError> {
+pub fn list_for_user(
+    conn: &mut Conn,
+    user: UserId,
+    org: OrgId,
+) -> Result<Vec<ApiToken>, StoreError> {
     conn.query(
         &format!("SELECT {COLUMNS} FROM api_tokens WHERE user_id = $1 AND org_id = $2 ORDER BY id"),
         params![user.0, org.0],

@@ -74,9 +74,12 @@ pub fn create(
 }
 
 pub fn get(conn: &mut Conn, id: UserId) -> Result<Option<User>, StoreError> {
-    conn.query_opt(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"), params![id.0])?
-        .map(|r| from_row(&r))
-        .transpose()
+    conn.query_opt(
+        &format!("SELECT {COLUMNS} FROM users WHERE id = $1"),
+        params![id.0],
+    )?
+    .map(|r| from_row(&r))
+    .transpose()
 }
 
 pub fn get_by_email(conn: &mut Conn, email: &str) -> Result<Option<User>, StoreError> {
@@ -89,7 +92,11 @@ pub fn get_by_email(conn: &mut Conn, email: &str) -> Result<Option<User>, StoreE
 }
 
 /// The last `n` password hashes of a user, newest first (for the no-reuse rule).
-pub fn recent_password_hashes(conn: &mut Conn, id: UserId, n: usize) -> Result<Vec<String>, StoreError> {
+pub fn recent_password_hashes(
+    conn: &mut Conn,
+    id: UserId,
+    n: usize,
+) -> Result<Vec<String>, StoreError> {
     conn.query(
         "SELECT password_hash FROM password_history WHERE user_id = $1 \
          ORDER BY created_at DESC LIMIT $2",
@@ -169,18 +176,31 @@ pub fn record_successful_login(conn: &mut Conn, id: UserId) -> Result<(), StoreE
 }
 
 pub fn set_disabled(conn: &mut Conn, id: UserId, disabled: bool) -> Result<(), StoreError> {
-    conn.execute("UPDATE users SET disabled = $2 WHERE id = $1", params![id.0, disabled])?;
+    conn.execute(
+        "UPDATE users SET disabled = $2 WHERE id = $1",
+        params![id.0, disabled],
+    )?;
     Ok(())
 }
 
 pub fn set_lang(conn: &mut Conn, id: UserId, lang: &str) -> Result<(), StoreError> {
-    conn.execute("UPDATE users SET lang = $2 WHERE id = $1", params![id.0, lang])?;
+    conn.execute(
+        "UPDATE users SET lang = $2 WHERE id = $1",
+        params![id.0, lang],
+    )?;
     Ok(())
 }
 
 /// Replaces the user's recovery codes with new ones (given as hashes).
-pub fn replace_recovery_codes(conn: &mut Conn, id: UserId, code_hashes: &[String]) -> Result<(), StoreError> {
-    conn.execute("DELETE FROM recovery_codes WHERE user_id = $1", params![id.0])?;
+pub fn replace_recovery_codes(
+    conn: &mut Conn,
+    id: UserId,
+    code_hashes: &[String],
+) -> Result<(), StoreError> {
+    conn.execute(
+        "DELETE FROM recovery_codes WHERE user_id = $1",
+        params![id.0],
+    )?;
     for h in code_hashes {
         conn.execute(
             "INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)",

@@ -23,13 +23,25 @@ fn orgs_and_memberships_round_trip() {
         profile.security_officer = Some("山田 太郎".into());
         orgs::update(&mut c, a.id, &profile).expect("update");
         assert_eq!(
-            orgs::get(&mut c, a.id).expect("get").expect("exists").profile.security_officer.as_deref(),
+            orgs::get(&mut c, a.id)
+                .expect("get")
+                .expect("exists")
+                .profile
+                .security_officer
+                .as_deref(),
             Some("山田 太郎"),
             "{b}"
         );
-        assert_eq!(orgs::find(&mut c, "みどり薬局").expect("find").map(|o| o.id), Some(other.id), "{b}");
+        assert_eq!(
+            orgs::find(&mut c, "みどり薬局")
+                .expect("find")
+                .map(|o| o.id),
+            Some(other.id),
+            "{b}"
+        );
 
-        let u = users::create(&mut c, "Yamada@Example.jp", "山田 太郎", "$argon2id$x").expect("user");
+        let u =
+            users::create(&mut c, "Yamada@Example.jp", "山田 太郎", "$argon2id$x").expect("user");
         assert_eq!(u.email, "yamada@example.jp", "{b}");
         assert!(matches!(
             users::create(&mut c, "yamada@example.jp", "dup", "h"),
@@ -40,9 +52,17 @@ fn orgs_and_memberships_round_trip() {
         orgs::add_member(&mut c, other.id, u.id, Role::Staff).expect("role change");
         let ms = orgs::memberships_of(&mut c, u.id).expect("memberships");
         assert_eq!(ms.len(), 2, "{b}");
-        assert_eq!(orgs::role_of(&mut c, u.id, other.id).expect("role"), Some(Role::Staff), "{b}");
+        assert_eq!(
+            orgs::role_of(&mut c, u.id, other.id).expect("role"),
+            Some(Role::Staff),
+            "{b}"
+        );
         orgs::remove_member(&mut c, other.id, u.id).expect("remove");
-        assert_eq!(orgs::role_of(&mut c, u.id, other.id).expect("role"), None, "{b}");
+        assert_eq!(
+            orgs::role_of(&mut c, u.id, other.id).expect("role"),
+            None,
+            "{b}"
+        );
     }
 }
 
@@ -52,27 +72,66 @@ fn totp_steps_are_accepted_once_and_lockout_counts() {
         let b = db.backend;
         let mut c = db.store.conn().expect("conn");
         let u = users::create(&mut c, "a@example.jp", "A", "h1").expect("user");
-        assert!(users::accept_totp_step(&mut c, u.id, 100).expect("step"), "{b}");
-        assert!(!users::accept_totp_step(&mut c, u.id, 100).expect("replay"), "{b}");
-        assert!(!users::accept_totp_step(&mut c, u.id, 99).expect("older"), "{b}");
-        assert!(users::accept_totp_step(&mut c, u.id, 101).expect("next"), "{b}");
+        assert!(
+            users::accept_totp_step(&mut c, u.id, 100).expect("step"),
+            "{b}"
+        );
+        assert!(
+            !users::accept_totp_step(&mut c, u.id, 100).expect("replay"),
+            "{b}"
+        );
+        assert!(
+            !users::accept_totp_step(&mut c, u.id, 99).expect("older"),
+            "{b}"
+        );
+        assert!(
+            users::accept_totp_step(&mut c, u.id, 101).expect("next"),
+            "{b}"
+        );
 
         for _ in 0..4 {
             users::record_failed_login(&mut c, u.id, 5, 60_000_000).expect("fail");
         }
-        assert!(users::get(&mut c, u.id).expect("get").expect("u").locked_until.is_none(), "{b}");
+        assert!(
+            users::get(&mut c, u.id)
+                .expect("get")
+                .expect("u")
+                .locked_until
+                .is_none(),
+            "{b}"
+        );
         users::record_failed_login(&mut c, u.id, 5, 60_000_000).expect("fail");
-        assert!(users::get(&mut c, u.id).expect("get").expect("u").locked_until.is_some(), "{b}");
+        assert!(
+            users::get(&mut c, u.id)
+                .expect("get")
+                .expect("u")
+                .locked_until
+                .is_some(),
+            "{b}"
+        );
 
         users::set_password(&mut c, u.id, "h2", false).expect("pw");
         let hist = users::recent_password_hashes(&mut c, u.id, 5).expect("hist");
         assert_eq!(hist.len(), 2, "{b}");
-        assert!(hist.contains(&"h1".to_owned()) && hist.contains(&"h2".to_owned()), "{b}");
+        assert!(
+            hist.contains(&"h1".to_owned()) && hist.contains(&"h2".to_owned()),
+            "{b}"
+        );
 
         users::replace_recovery_codes(&mut c, u.id, &["r1".into(), "r2".into()]).expect("codes");
-        assert!(users::use_recovery_code(&mut c, u.id, "r1").expect("use"), "{b}");
-        assert!(!users::use_recovery_code(&mut c, u.id, "r1").expect("reuse"), "{b}");
-        assert_eq!(users::unused_recovery_codes(&mut c, u.id).expect("count"), 1, "{b}");
+        assert!(
+            users::use_recovery_code(&mut c, u.id, "r1").expect("use"),
+            "{b}"
+        );
+        assert!(
+            !users::use_recovery_code(&mut c, u.id, "r1").expect("reuse"),
+            "{b}"
+        );
+        assert_eq!(
+            users::unused_recovery_codes(&mut c, u.id).expect("count"),
+            1,
+            "{b}"
+        );
     }
 }
 
@@ -81,26 +140,61 @@ fn sessions_and_tokens() {
     for db in testing::all() {
         let b = db.backend;
         let mut c = db.store.conn().expect("conn");
-        let org = orgs::create(&mut c, &OrgProfile::new("テスト病院", OrgKind::Hospital)).expect("org");
+        let org =
+            orgs::create(&mut c, &OrgProfile::new("テスト病院", OrgKind::Hospital)).expect("org");
         let u = users::create(&mut c, "t@example.jp", "T", "h").expect("user");
         let sid = sessions::create(&mut c, u.id, Some(org.id)).expect("session");
         let s = sessions::get(&mut c, &sid).expect("get").expect("exists");
         assert!(!s.mfa_done, "{b}");
         sessions::set_mfa_done(&mut c, &sid).expect("mfa");
-        assert!(sessions::get(&mut c, &sid).expect("get").expect("exists").mfa_done, "{b}");
-        assert!(sessions::get(&mut c, "not-a-session").expect("get").is_none(), "{b}");
+        assert!(
+            sessions::get(&mut c, &sid)
+                .expect("get")
+                .expect("exists")
+                .mfa_done,
+            "{b}"
+        );
+        assert!(
+            sessions::get(&mut c, "not-a-session")
+                .expect("get")
+                .is_none(),
+            "{b}"
+        );
         sessions::delete(&mut c, &sid).expect("delete");
         assert!(sessions::get(&mut c, &sid).expect("get").is_none(), "{b}");
 
         let far = anzen_store::now_us() + 3_600_000_000;
-        let (t, secret) = tokens::create(&mut c, u.id, org.id, "ci", &["read"], far).expect("token");
+        let (t, secret) =
+            tokens::create(&mut c, u.id, org.id, "ci", &["read"], far).expect("token");
         assert!(secret.starts_with(tokens::TOKEN_PREFIX), "{b}");
-        assert_eq!(tokens::authenticate(&mut c, &secret).expect("auth").map(|x| x.id), Some(t.id), "{b}");
-        assert!(tokens::authenticate(&mut c, "anzen_pat_wrong").expect("auth").is_none(), "{b}");
+        assert_eq!(
+            tokens::authenticate(&mut c, &secret)
+                .expect("auth")
+                .map(|x| x.id),
+            Some(t.id),
+            "{b}"
+        );
+        assert!(
+            tokens::authenticate(&mut c, "anzen_pat_wrong")
+                .expect("auth")
+                .is_none(),
+            "{b}"
+        );
         assert!(tokens::revoke(&mut c, u.id, t.id).expect("revoke"), "{b}");
-        assert!(tokens::authenticate(&mut c, &secret).expect("auth").is_none(), "{b}");
-        let (_, expired) = tokens::create(&mut c, u.id, org.id, "old", &["read"], 1).expect("token");
-        assert!(tokens::authenticate(&mut c, &expired).expect("auth").is_none(), "{b}");
+        assert!(
+            tokens::authenticate(&mut c, &secret)
+                .expect("auth")
+                .is_none(),
+            "{b}"
+        );
+        let (_, expired) =
+            tokens::create(&mut c, u.id, org.id, "old", &["read"], 1).expect("token");
+        assert!(
+            tokens::authenticate(&mut c, &expired)
+                .expect("auth")
+                .is_none(),
+            "{b}"
+        );
     }
 }
 
@@ -114,6 +208,9 @@ fn transactions_roll_back_on_error() {
         });
         assert!(r.is_err());
         let mut c = db.store.conn().expect("conn");
-        assert!(orgs::all(&mut c).expect("all").is_empty(), "{b}: nothing half-written");
+        assert!(
+            orgs::all(&mut c).expect("all").is_empty(),
+            "{b}: nothing half-written"
+        );
     }
 }

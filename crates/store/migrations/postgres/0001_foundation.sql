@@ -63,7 +63,8 @@ CREATE TABLE sessions (
     mfa_done BIGINT NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL,
     last_seen_at BIGINT NOT NULL,
-    pending_totp_secret TEXT
+    pending_totp_secret TEXT,
+    locked BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX sessions_user ON sessions(user_id);
 

@@ -63,7 +63,8 @@ CREATE TABLE sessions (
     mfa_done INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL,
     last_seen_at INTEGER NOT NULL,
-    pending_totp_secret TEXT
+    pending_totp_secret TEXT,
+    locked INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX sessions_user ON sessions(user_id);
 

@@ -1,0 +1,153 @@
+//! `anzen demo`: a sample clinic with realistic Japanese data, served at once. Prints the
+//! URL and the demo credentials (including the TOTP secret, so the second factor can be
+//! added to an authenticator app or computed by a test).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use anzen_core::{OrgKind, Role};
+use anzen_store::orgs::{self, OrgProfile};
+use anzen_store::{Store, audit, users};
+
+use crate::config::Config;
+use crate::init::{Setup, create_data_dir, create_org_with_admin};
+use crate::serve::serve_store;
+
+#[derive(clap::Args, Debug)]
+pub struct DemoArgs {
+    /// Where to keep the demo data (default: a new temporary directory).
+    #[arg(long = "data", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+}
+
+pub const DEMO_EMAIL: &str = "yamada@sakura-clinic.example";
+pub const DEMO_PASSWORD: &str = "kiri-Tsubame-7294!";
+/// Fixed so that the printed credentials stay valid across demo runs.
+pub const DEMO_TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
+pub fn run(args: DemoArgs) -> Result<ExitCode> {
+    let (dir, _tmp) = match args.data {
+        Some(d) => (d, None),
+        None => {
+            let t = tempfile::Builder::new().prefix("anzen-demo-").tempdir()?;
+            (t.path().to_owned(), Some(t))
+        }
+    };
+    let cfg = Config {
+        listen: args.listen,
+        ..Config::default()
+    };
+    let fresh = !dir.join(crate::config::CONFIG_FILE).exists();
+    let (store, _key) = create_data_dir(&dir, &cfg)?;
+    if fresh {
+        seed(&store)?;
+    }
+    let data_dir = dir.display().to_string();
+    serve_store(
+        store,
+        &cfg,
+        Some(Box::new(move |addr| {
+            println!();
+            println!("anzen デモ / demo");
+            println!("  URL:            http://{addr}/");
+            println!("  メール / e-mail: {DEMO_EMAIL}");
+            println!("  パスワード:      {DEMO_PASSWORD}");
+            println!(
+                "  TOTP secret:    {DEMO_TOTP_SECRET}  (認証アプリに手入力 / add to an authenticator app)"
+            );
+            println!("  data:           {data_dir}");
+            println!("  停止 / stop:     Ctrl-C");
+            println!();
+        })),
+    )
+}
+
+/// The demo facility and its people.
+pub fn seed(store: &Store) -> Result<()> {
+    let mut profile = OrgProfile::new("医療法人さくら会 さくら内科クリニック", OrgKind::Clinic);
+    profile.beds = Some(0);
+    profile.prefecture = Some("東京都".into());
+    profile.address = Some("東京都世田谷区桜丘1-2-3".into());
+    let org = create_org_with_admin(
+        store,
+        &Setup {
+            org: profile.clone(),
+            admin_email: DEMO_EMAIL.into(),
+            admin_name: "山田 太郎（院長）".into(),
+            admin_password: DEMO_PASSWORD.into(),
+        },
+        "demo",
+    )?;
+    let hash = anzen_web::hash_password(DEMO_PASSWORD)?;
+    store.write(|c| -> Result<()> {
+        let admin = users::get_by_email(c, DEMO_EMAIL)?
+            .ok_or_else(|| anyhow::anyhow!("demo admin missing"))?;
+        users::set_totp(c, admin.id, Some(DEMO_TOTP_SECRET))?;
+        for (email, name, role) in [
+            (
+                "sato@sakura-clinic.example",
+                "佐藤 花子（事務長）",
+                Role::SecurityOfficer,
+            ),
+            (
+                "suzuki@sakura-clinic.example",
+                "鈴木 一郎（看護師長）",
+                Role::Staff,
+            ),
+            ("tanaka@audit.example", "田中 誠（監査法人）", Role::Auditor),
+            (
+                "support@medisys-vendor.example",
+                "高橋 健（メディシス株式会社）",
+                Role::Vendor,
+            ),
+        ] {
+            let u = users::create(c, email, name, &hash)?;
+            orgs::add_member(c, org.id, u.id, role)?;
+            audit::record(
+                c,
+                &org,
+                "demo",
+                "user.add",
+                &serde_json::json!({ "email": email, "role": role.code() }),
+            )?;
+        }
+        let mut updated = profile.clone();
+        updated.security_officer = Some("佐藤 花子（事務長）".into());
+        updated.security_officer_contact = Some("03-1234-5678（内線 101）".into());
+        updated.csirt =
+            Some("山田 太郎（院長）\n佐藤 花子（事務長）\n鈴木 一郎（看護師長）".into());
+        orgs::update(c, org.id, &updated)?;
+        audit::record(
+            c,
+            &org,
+            "demo",
+            "org.update",
+            &audit::Change {
+                before: Some(&profile),
+                after: Some(&updated),
+            },
+        )?;
+
+        // A second facility of the same group: the demo administrator switches between them.
+        let mut nurse = OrgProfile::new(
+            "医療法人さくら会 さくら訪問看護ステーション",
+            OrgKind::VisitingNurseStation,
+        );
+        nurse.prefecture = Some("東京都".into());
+        let n = orgs::create(c, &nurse)?;
+        audit::record(c, &n, "demo", "org.create", &nurse)?;
+        orgs::add_member(c, n.id, admin.id, Role::Admin)?;
+        audit::record(
+            c,
+            &n,
+            "demo",
+            "user.add",
+            &serde_json::json!({ "email": DEMO_EMAIL, "role": "admin" }),
+        )?;
+        Ok(())
+    })?;
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! Server-rendered pages. One module per area; templates in `crates/web/templates/`.
+
+pub mod account;
+pub mod audit;
+pub mod auth;
+pub mod org;
+pub mod users;
+
+use anzen_core::Action;
+use askama::Template;
+use axum::Router;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::ctx::{AnySession, OrgCtx};
+use crate::i18n::T;
+use crate::{AppError, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(org::home))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/mfa", get(auth::mfa_page).post(auth::mfa))
+        .route(
+            "/mfa/setup",
+            get(auth::mfa_setup_page).post(auth::mfa_setup),
+        )
+        .route("/lock", get(auth::lock_page).post(auth::unlock))
+        .route("/lang", post(auth::set_lang))
+        .route("/orgs", get(org::choose))
+        .route("/account", get(account::page))
+        .route(
+            "/account/password",
+            get(account::password_page).post(account::change_password),
+        )
+        .route("/o/{org}/", get(org::dashboard))
+        .route(
+            "/o/{org}/profile",
+            get(org::profile_page).post(org::save_profile),
+        )
+        .route("/o/{org}/users", get(users::list).post(users::add))
+        .route("/o/{org}/users/{user}/role", post(users::set_role))
+        .route("/o/{org}/users/{user}/reset", post(users::reset))
+        .route("/o/{org}/users/{user}/remove", post(users::remove))
+        .route("/o/{org}/audit", get(audit::page))
+        .route("/o/{org}/tokens", post(account::create_token))
+        .route("/o/{org}/tokens/{id}/revoke", post(account::revoke_token))
+}
+
+/// A link in the navigation bar.
+pub struct NavItem {
+    pub href: String,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// What every page's frame needs: language, the user, the organisation, CSRF token,
+/// idle-lock timeout and the navigation the user's role allows.
+pub struct Layout {
+    pub t: T,
+    pub title: String,
+    pub user: Option<String>,
+    pub org_name: Option<String>,
+    pub csrf: String,
+    pub idle_secs: u64,
+    pub nav: Vec<NavItem>,
+    pub several_orgs: bool,
+    pub flash: Option<String>,
+}
+
+impl Layout {
+    /// Frame for pages before sign-in completes (no navigation).
+    pub fn bare(t: T, title: &str) -> Layout {
+        Layout {
+            t,
+            title: title.to_owned(),
+            user: None,
+            org_name: None,
+            csrf: String::new(),
+            idle_secs: 0,
+            nav: Vec::new(),
+            several_orgs: false,
+            flash: None,
+        }
+    }
+
+    /// Frame for a signed-in user outside an organisation.
+    pub fn user(state: &AppState, s: &AnySession, title: &str) -> Layout {
+        Layout {
+            t: s.t,
+            title: title.to_owned(),
+            user: Some(s.user.display_name.clone()),
+            org_name: None,
+            csrf: s.session.csrf_token.clone(),
+            idle_secs: state.config.session_idle.as_secs(),
+            nav: Vec::new(),
+            several_orgs: true,
+            flash: None,
+        }
+    }
+
+    /// Frame inside an organisation; `current` is the nav key of this page.
+    pub fn org(state: &AppState, ctx: &OrgCtx, title: &str, current: &str) -> Layout {
+        let t = ctx.auth.t;
+        let base = format!("/o/{}", ctx.org.id.0);
+        let mut nav = Vec::new();
+        let mut item = |key: &'static str, path: &str, action: Action| {
+            if ctx.role.can(action) {
+                nav.push(NavItem {
+                    href: format!("{base}{path}"),
+                    label: t.s(key),
+                    current: key == current,
+                });
+            }
+        };
+        item("nav.dashboard", "/", Action::ViewOrg);
+        item("nav.profile", "/profile", Action::ViewOrg);
+        item("nav.users", "/users", Action::ManageUsers);
+        item("nav.audit", "/audit", Action::ReadAudit);
+        Layout {
+            t,
+            title: title.to_owned(),
+            user: Some(ctx.auth.user.display_name.clone()),
+            org_name: Some(ctx.org.profile.name.clone()),
+            csrf: ctx.auth.session.csrf_token.clone(),
+            idle_secs: state.config.session_idle.as_secs(),
+            nav,
+            several_orgs: ctx.memberships.len() > 1,
+            flash: None,
+        }
+    }
+}
+
+/// Renders an askama template into an HTML response.
+pub fn render<Tpl: Template>(tpl: &Tpl) -> Result<Response, AppError> {
+    tpl.render()
+        .map(|html| Html(html).into_response())
+        .map_err(|e| AppError::Internal(format!("template: {e}")))
+}
+
+/// Formats microseconds since the epoch as JST `YYYY-MM-DD HH:MM:SS`.
+pub fn jst(us: i64) -> String {
+    let Ok(ts) = jiff::Timestamp::from_microsecond(us) else {
+        return String::from("-");
+    };
+    ts.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(9)))
+        .strftime("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+/// Today's date in Japan.
+pub fn today_jst() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(9)))
+        .date()
+}
