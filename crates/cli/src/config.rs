@@ -43,6 +43,8 @@ pub struct TlsConfig {
 #[serde(default)]
 pub struct WebSection {
     pub session_idle_minutes: u64,
+    /// Overrides `session_idle_minutes` with a finer value (tests, kiosks).
+    pub session_idle_seconds: Option<u64>,
     pub session_absolute_hours: u64,
     /// Set when a TLS-terminating proxy serves anzen over HTTPS (cookies get `Secure`).
     pub behind_https_proxy: bool,
@@ -55,6 +57,7 @@ impl Default for WebSection {
     fn default() -> Self {
         WebSection {
             session_idle_minutes: 15,
+            session_idle_seconds: None,
             session_absolute_hours: 12,
             behind_https_proxy: false,
             lockout_threshold: 5,
@@ -130,7 +133,11 @@ impl Config {
 
     pub fn web_config(&self) -> anzen_web::WebConfig {
         anzen_web::WebConfig {
-            session_idle: Duration::from_secs(self.web.session_idle_minutes * 60),
+            session_idle: Duration::from_secs(
+                self.web
+                    .session_idle_seconds
+                    .unwrap_or(self.web.session_idle_minutes * 60),
+            ),
             session_absolute: Duration::from_secs(self.web.session_absolute_hours * 3600),
             cookie_secure: self.tls.is_some() || self.web.behind_https_proxy,
             lockout_threshold: self.web.lockout_threshold,

@@ -1,10 +1,12 @@
 //! `anzen` — the command-line entry point: `init`, `serve`, `demo`, `verify`, `ledger`.
 //! Exit codes: 0 ok, 1 findings or verification failures, 2 usage or input errors.
 
+mod backup;
 mod config;
 mod demo;
 mod init;
 mod serve;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +32,15 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Create a demo clinic with sample data and serve it.
     Demo(demo::DemoArgs),
+    /// Verify every organisation's ledger (exit 0 only if everything verifies).
+    Verify(verify::VerifyArgs),
+    /// Ledger tools: print checkpoints for auditors.
+    #[command(subcommand)]
+    Ledger(verify::LedgerCommand),
+    /// Online, consistent, encrypted backup of database and keys.
+    Backup(backup::BackupArgs),
+    /// Restore a backup into a data directory and verify its ledgers.
+    Restore(backup::RestoreArgs),
 }
 
 /// An error that is the user's (bad flag, bad file): exit code 2.
@@ -44,6 +55,10 @@ fn main() -> ExitCode {
         Command::Init(a) => init::run(a),
         Command::Serve(a) => serve::run(a),
         Command::Demo(a) => demo::run(a),
+        Command::Verify(a) => verify::verify(a),
+        Command::Ledger(c) => verify::ledger(c),
+        Command::Backup(a) => backup::backup(a),
+        Command::Restore(a) => backup::restore(a),
     };
     match result {
         Ok(code) => code,
