@@ -9,8 +9,36 @@ use axum::response::{IntoResponse, Response};
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// Refuses state-changing browser requests that come from another site (defence in depth
+/// beside the per-session CSRF token; it also covers the sign-in form, which has no session
+/// yet). API calls carry a bearer token, not cookies, and are exempt.
+fn cross_site(req: &Request) -> bool {
+    if req.method().is_safe() || req.uri().path().starts_with("/api/") {
+        return false;
+    }
+    let h = req.headers();
+    if h.get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site")
+    {
+        return true;
+    }
+    match (
+        h.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        h.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
+        (Some("null"), _) => true,
+        (Some(origin), Some(host)) => origin.split_once("://").map(|(_, rest)| rest) != Some(host),
+        _ => false,
+    }
+}
+
 pub async fn headers(req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
+    let mut res = if cross_site(&req) {
+        crate::AppError::Csrf.into_response()
+    } else {
+        next.run(req).await
+    };
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -52,4 +80,33 @@ pub async fn static_file(Path(file): Path<String>) -> Response {
         body,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+
+    fn post(origin: Option<&str>, path: &str) -> Request {
+        let mut b = axum::http::Request::builder()
+            .method("POST")
+            .uri(path)
+            .header("host", "127.0.0.1:8080");
+        if let Some(o) = origin {
+            b = b.header("origin", o);
+        }
+        b.body(Body::empty()).expect("request")
+    }
+
+    #[test]
+    fn cross_site_posts_are_detected() {
+        assert!(!cross_site(&post(None, "/login")));
+        assert!(!cross_site(&post(Some("http://127.0.0.1:8080"), "/login")));
+        assert!(cross_site(&post(Some("https://evil.example"), "/login")));
+        assert!(cross_site(&post(Some("null"), "/login")));
+        assert!(!cross_site(&post(
+            Some("https://evil.example"),
+            "/api/v1/org"
+        )));
+    }
 }
