@@ -121,6 +121,36 @@ impl Frontier {
         };
     }
 
+    /// Appends a whole perfect subtree of `2^level` leaves given by its root, e.g. an
+    /// aligned 256-leaf group hashed on another thread. The current size must be a
+    /// multiple of `2^level` (the subtree must be aligned).
+    pub fn push_subtree(&mut self, level: u8, root: Hash) -> Result<(), LedgerError> {
+        let width = 1u64.checked_shl(u32::from(level)).filter(|_| level < 64);
+        let new_size = width.and_then(|w| self.size.checked_add(w));
+        let (Some(width), Some(new_size)) = (width, new_size) else {
+            return Err(LedgerError::OutOfRange(format!(
+                "subtree of level {level} does not fit after {} leaves",
+                self.size
+            )));
+        };
+        if !self.size.is_multiple_of(width) {
+            return Err(LedgerError::OutOfRange(format!(
+                "subtree of level {level} is not aligned at size {}",
+                self.size
+            )));
+        }
+        let mut h = root;
+        let mut bits = self.size >> level;
+        while bits & 1 == 1 {
+            let Some(left) = self.nodes.pop() else { break };
+            h = node_hash(&left, &h);
+            bits >>= 1;
+        }
+        self.nodes.push(h);
+        self.size = new_size;
+        Ok(())
+    }
+
     /// RFC 6962 root of the tree `[0, size)`; `SHA-256("")` when empty.
     pub fn root(&self) -> Hash {
         let mut it = self.nodes.iter().rev();
@@ -213,6 +243,32 @@ mod tests {
         assert_eq!((last.level, last.index), (16, 0));
         assert_eq!(last.hash, f.root());
         assert_eq!((done[255].level, done[255].index), (8, 255));
+    }
+
+    #[test]
+    fn push_subtree_equals_pushing_leaves() {
+        let leaves: Vec<Hash> = (0u32..1024).map(|i| leaf_hash(&i.to_be_bytes())).collect();
+        let mut a = Frontier::new();
+        let mut b = Frontier::new();
+        for l in &leaves[..256] {
+            a.push_leaf(*l);
+        }
+        b.push_subtree(8, mth(&leaves[..256])).unwrap();
+        assert_eq!(a, b);
+        for l in &leaves[256..260] {
+            a.push_leaf(*l);
+            b.push_leaf(*l);
+        }
+        assert!(
+            b.push_subtree(8, mth(&leaves[..256])).is_err(),
+            "misaligned"
+        );
+        assert!(b.push_subtree(2, mth(&leaves[260..264])).is_ok());
+        for l in &leaves[260..264] {
+            a.push_leaf(*l);
+        }
+        assert_eq!(a, b);
+        assert_eq!(a.root(), mth(&leaves[..264]));
     }
 
     #[test]

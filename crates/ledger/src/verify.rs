@@ -50,7 +50,7 @@ use std::fmt;
 
 use crate::checkpoint::{Checkpoint, VerifierKey, note_hash};
 use crate::entry::EntryRef;
-use crate::hash::{Hash, leaf_hash};
+use crate::hash::{Hash, leaf_hash, node_hash};
 use crate::tree::Frontier;
 
 /// Kinds of damage the verifier can name.
@@ -215,6 +215,38 @@ struct Target {
     size: u64,
     root: Hash,
     source: TargetSource,
+}
+
+/// Rows per group hashed as one perfect subtree on a worker thread.
+const GROUP: usize = 256;
+const GROUP_LEVEL: u8 = 8;
+
+/// Hashes and decodes rows; also reduces every complete group of 256 rows to its
+/// subtree root, so the sequential part of the verifier does almost no hashing.
+fn hash_chunk(arena: &[u8], rows: &[(u64, usize, usize)], out: &mut [Rec], groups: &mut [Hash]) {
+    for (&(ri, s, e), r) in rows.iter().zip(out.iter_mut()) {
+        let bytes = arena.get(s..e).unwrap_or(&[]);
+        r.ri = ri;
+        r.leaf = leaf_hash(bytes);
+        match EntryRef::decode(bytes) {
+            Ok(er) => r.dec = Some((er.seq, er.prev)),
+            Err(err) => r.err = Some(err.to_string()),
+        }
+    }
+    let mut buf = [Hash::ZERO; GROUP];
+    for (g, recs) in groups.iter_mut().zip(out.chunks_exact(GROUP)) {
+        for (b, r) in buf.iter_mut().zip(recs) {
+            *b = r.leaf;
+        }
+        let mut len = GROUP;
+        while len > 1 {
+            for i in 0..len / 2 {
+                buf[i] = node_hash(&buf[2 * i], &buf[2 * i + 1]);
+            }
+            len /= 2;
+        }
+        *g = buf[0];
+    }
 }
 
 /// One hashed and decoded row.
@@ -554,6 +586,7 @@ pub struct Verifier<'p> {
     arena: Vec<u8>,
     rows: Vec<(u64, usize, usize)>,
     recs: Vec<Rec>,
+    groups: Vec<Hash>,
     entries: u64,
     checkpoints_checked: u64,
     signed_size: u64,
@@ -690,6 +723,7 @@ impl<'p> Verifier<'p> {
             arena: Vec::with_capacity(BATCH_BYTES + 4096),
             rows: Vec::with_capacity(BATCH_ROWS),
             recs: Vec::with_capacity(BATCH_ROWS),
+            groups: Vec::with_capacity(BATCH_ROWS / GROUP),
             entries: 0,
             checkpoints_checked,
             signed_size,
@@ -704,7 +738,10 @@ impl<'p> Verifier<'p> {
         let start = self.arena.len();
         self.arena.extend_from_slice(entry_bytes);
         self.rows.push((row_index, start, self.arena.len()));
-        if self.rows.len() >= BATCH_ROWS || self.arena.len() >= BATCH_BYTES {
+        // Batches end on a multiple of 256 rows so that groups stay aligned in the tree.
+        if self.rows.len() >= BATCH_ROWS
+            || (self.arena.len() >= BATCH_BYTES && self.rows.len().is_multiple_of(GROUP))
+        {
             self.process_batch();
         }
     }
@@ -716,41 +753,58 @@ impl<'p> Verifier<'p> {
         }
         self.recs.clear();
         self.recs.resize(n, Rec::default());
+        self.groups.clear();
+        self.groups.resize(n / GROUP, Hash::ZERO);
         let arena = &self.arena;
         let rows = &self.rows;
-        let hash_chunk = |rows: &[(u64, usize, usize)], out: &mut [Rec]| {
-            for (&(ri, s, e), r) in rows.iter().zip(out.iter_mut()) {
-                let bytes = arena.get(s..e).unwrap_or(&[]);
-                r.ri = ri;
-                r.leaf = leaf_hash(bytes);
-                match EntryRef::decode(bytes) {
-                    Ok(er) => r.dec = Some((er.seq, er.prev)),
-                    Err(err) => r.err = Some(err.to_string()),
+        let threads = self.threads.clamp(1, n.div_ceil(GROUP));
+        // Chunks are whole groups so every aligned group is hashed by one thread.
+        let per = n.div_ceil(threads).div_ceil(GROUP) * GROUP;
+        std::thread::scope(|sc| {
+            let mut work = rows.chunks(per).zip(self.recs.chunks_mut(per)).zip(
+                self.groups
+                    .chunks_mut(per / GROUP)
+                    .chain(std::iter::repeat_with(|| &mut [][..])),
+            );
+            let own = work.next();
+            for ((rc, oc), gc) in work {
+                sc.spawn(move || hash_chunk(arena, rc, oc, gc));
+            }
+            if let Some(((rc, oc), gc)) = own {
+                hash_chunk(arena, rc, oc, gc);
+            }
+        });
+        let mut recs = std::mem::take(&mut self.recs);
+        // Feed the tree: whole aligned 256-leaf groups at once, unless a checkpoint size
+        // falls inside the group, in which case its leaves go in one by one.
+        let aligned = self.frontier.size().is_multiple_of(GROUP as u64);
+        for (g, chunk) in recs.chunks(GROUP).enumerate() {
+            let start = self.frontier.size();
+            let group_root = self.groups.get(g).copied();
+            let inner_target = self
+                .targets
+                .get(self.next_target)
+                .is_some_and(|t| t.size > start && t.size < start + GROUP as u64);
+            match group_root {
+                Some(root) if aligned && !inner_target => {
+                    if self.frontier.push_subtree(GROUP_LEVEL, root).is_err() {
+                        // Unreachable (aligned checked above); fall back to leaves.
+                        for rec in chunk {
+                            self.frontier.push_leaf(rec.leaf);
+                        }
+                    }
+                    self.check_targets();
+                }
+                _ => {
+                    for rec in chunk {
+                        self.frontier.push_leaf(rec.leaf);
+                        self.check_targets();
+                    }
                 }
             }
-        };
-        let threads = self.threads.clamp(1, n.div_ceil(256).max(1));
-        if threads == 1 {
-            hash_chunk(rows, &mut self.recs);
-        } else {
-            let per = n.div_ceil(threads);
-            std::thread::scope(|sc| {
-                let mut row_chunks = rows.chunks(per);
-                let mut rec_chunks = self.recs.chunks_mut(per);
-                let own = (row_chunks.next(), rec_chunks.next());
-                for (rc, oc) in row_chunks.zip(rec_chunks) {
-                    sc.spawn(move || hash_chunk(rc, oc));
-                }
-                if let (Some(rc), Some(oc)) = own {
-                    hash_chunk(rc, oc);
-                }
-            });
         }
-        let mut recs = std::mem::take(&mut self.recs);
         for rec in recs.drain(..) {
             self.entries += 1;
-            self.frontier.push_leaf(rec.leaf);
-            self.check_targets();
             self.analyzer.feed(rec, &mut self.damages);
         }
         self.recs = recs;
