@@ -1,0 +1,9 @@
+//! End-to-end tests of the real server over HTTP, on every storage backend.
+
+mod api;
+mod audit;
+mod auth;
+mod common;
+mod headers;
+mod isolation;
+mod matrix;
