@@ -25,7 +25,7 @@ pub enum Role {
 /// Something a signed-in user tries to do inside an organisation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
-    /// See the dashboard and the facility profile.
+    /// See the dashboard (a vendor sees its limited view).
     ViewOrg,
     /// Read records (ledgers, checklist, findings).
     ReadRecords,
@@ -105,7 +105,7 @@ impl Role {
                 action,
                 ViewOrg | ReadRecords | Export | ReadAudit | ViewShared | UseApi
             ),
-            Role::Vendor => matches!(action, ViewShared),
+            Role::Vendor => matches!(action, ViewOrg | ViewShared),
         }
     }
 }

@@ -81,8 +81,9 @@ pub fn touch(conn: &mut Conn, id: &str) -> Result<(), StoreError> {
 
 pub fn set_mfa_done(conn: &mut Conn, id: &str) -> Result<(), StoreError> {
     conn.execute(
-        "UPDATE sessions SET mfa_done = 1, pending_totp_secret = NULL WHERE id_hash = $1",
-        params![token_hash(id)],
+        "UPDATE sessions SET mfa_done = 1, pending_totp_secret = NULL, last_seen_at = $2 \
+         WHERE id_hash = $1",
+        params![token_hash(id), now_us()],
     )?;
     Ok(())
 }

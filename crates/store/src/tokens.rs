@@ -102,11 +102,13 @@ pub fn list_for_user(
     .collect()
 }
 
-/// Revokes a token of this user. Returns false when there is no such token of theirs.
-pub fn revoke(conn: &mut Conn, user: UserId, id: i64) -> Result<bool, StoreError> {
+/// Revokes a token of this user in this organisation. Returns false when there is no such
+/// token (another user's, another organisation's, or already revoked).
+pub fn revoke(conn: &mut Conn, user: UserId, org: OrgId, id: i64) -> Result<bool, StoreError> {
     let n = conn.execute(
-        "UPDATE api_tokens SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
-        params![id, user.0, now_us()],
+        "UPDATE api_tokens SET revoked_at = $4 WHERE id = $1 AND user_id = $2 AND org_id = $3 \
+         AND revoked_at IS NULL",
+        params![id, user.0, org.0, now_us()],
     )?;
     Ok(n == 1)
 }

@@ -180,7 +180,10 @@ fn sessions_and_tokens() {
                 .is_none(),
             "{b}"
         );
-        assert!(tokens::revoke(&mut c, u.id, t.id).expect("revoke"), "{b}");
+        assert!(
+            tokens::revoke(&mut c, u.id, org.id, t.id).expect("revoke"),
+            "{b}"
+        );
         assert!(
             tokens::authenticate(&mut c, &secret)
                 .expect("auth")

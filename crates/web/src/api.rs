@@ -92,6 +92,51 @@ pub fn routes() -> Router<AppState> {
         .route("/members", get(members))
         .route("/audit", get(audit_list))
         .fallback(|| async { ApiError(AppError::NotFound) })
+        .method_not_allowed_fallback(|| async { ApiError(AppError::MethodNotAllowed) })
+}
+
+/// `Json<T>` whose rejections (malformed JSON, wrong fields) are JSON errors too.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    Json<T>: axum::extract::FromRequest<S, Rejection = axum::extract::rejection::JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        Json::<T>::from_request(req, state)
+            .await
+            .map(|Json(v)| ApiJson(v))
+            .map_err(|r| {
+                ApiError(AppError::BadRequest(format!(
+                    "リクエスト本文が正しくありません: {}",
+                    r.body_text()
+                )))
+            })
+    }
+}
+
+/// `Query<T>` whose rejections are JSON errors too.
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| ApiQuery(v))
+            .map_err(|r| {
+                ApiError(AppError::BadRequest(format!(
+                    "クエリが正しくありません: {}",
+                    r.body_text()
+                )))
+            })
+    }
 }
 
 /// The caller: a valid token, its user's current role in the token's organisation.
@@ -164,17 +209,14 @@ fn org_out(o: &Org) -> OrgOut {
 }
 
 async fn get_org(auth: ApiAuth) -> ApiResult<OrgOut> {
-    auth.require(Action::ViewOrg, "read")?;
-    if auth.role == Role::Vendor {
-        return Err(ApiError(AppError::Forbidden));
-    }
+    auth.require(Action::ReadRecords, "read")?;
     Ok(Json(org_out(&auth.org)))
 }
 
 async fn put_org(
     State(state): State<AppState>,
     auth: ApiAuth,
-    Json(p): Json<OrgProfile>,
+    ApiJson(p): ApiJson<OrgProfile>,
 ) -> ApiResult<OrgOut> {
     auth.require(Action::EditOrgProfile, "write")?;
     if p.name.trim().is_empty() {
@@ -241,7 +283,7 @@ struct AuditQuery {
 async fn audit_list(
     State(state): State<AppState>,
     auth: ApiAuth,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<serde_json::Value> {
     auth.require(Action::ReadAudit, "read")?;
     let org = auth.org.id;
@@ -316,7 +358,7 @@ fn openapi_doc() -> serde_json::Value {
                 "Error": { "description": "Error", "content": { "application/json": { "schema": schema_ref("Error") } } }
             },
             "schemas": {
-                "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "object", "required": ["code", "message"], "properties": { "code": { "type": "string", "enum": ["not_found", "forbidden", "unauthenticated", "bad_request", "csrf", "rate_limited", "internal"] }, "message": { "type": "string" } } } } },
+                "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "object", "required": ["code", "message"], "properties": { "code": { "type": "string", "enum": ["not_found", "forbidden", "unauthenticated", "bad_request", "csrf", "rate_limited", "method_not_allowed", "internal"] }, "message": { "type": "string" } } } } },
                 "OrgProfile": { "type": "object", "required": ["name", "kind"], "properties": {
                     "name": { "type": "string" },
                     "kind": { "type": "string", "enum": anzen_core::OrgKind::ALL.iter().map(|k| k.code()).collect::<Vec<_>>() },

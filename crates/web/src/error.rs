@@ -21,6 +21,8 @@ pub enum AppError {
     Csrf,
     #[error("too many requests")]
     TooManyRequests,
+    #[error("method not allowed")]
+    MethodNotAllowed,
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -34,6 +36,7 @@ impl AppError {
             AppError::Redirect(_) => StatusCode::SEE_OTHER,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -48,6 +51,7 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::Csrf => "csrf",
             AppError::TooManyRequests => "rate_limited",
+            AppError::MethodNotAllowed => "method_not_allowed",
             AppError::Internal(_) => "internal",
         }
     }
@@ -66,6 +70,7 @@ impl AppError {
             AppError::TooManyRequests => {
                 "試行回数が多すぎます。しばらく待ってからやり直してください。".into()
             }
+            AppError::MethodNotAllowed => "このメソッドは使用できません。".into(),
             AppError::Internal(_) => "内部エラーが発生しました。管理者に連絡してください。".into(),
         }
     }

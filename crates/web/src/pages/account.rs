@@ -121,6 +121,7 @@ pub async fn password_page(
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
+    #[serde(default)]
     csrf: String,
     current: String,
     new: String,
@@ -137,44 +138,51 @@ pub async fn change_password(
     let policy = state.config.password_policy.clone();
     let user = s.user.clone();
     let lang = s.t.0;
-    let result = state
+    let history = state
         .db(move |c| {
-            let history = users::recent_password_hashes(c, user.id, policy.reuse_history)?;
-            Ok(history)
+            Ok(users::recent_password_hashes(
+                c,
+                user.id,
+                policy.reuse_history,
+            )?)
         })
-        .await
-        .and_then(|history| {
-            let mut errors = Vec::new();
-            if !creds::verify_password(&form.current, &user.password_hash) {
-                errors.push("現在のパスワードが正しくありません。".to_owned());
-            }
-            if form.new != form.confirm {
-                errors.push("新しいパスワードと確認用の入力が一致しません。".to_owned());
-            }
-            let local = user.email.split('@').next().unwrap_or_default().to_owned();
-            let ctx = PasswordContext {
-                // Every anzen account signs in with a second factor.
-                mfa_enabled: true,
-                user_inputs: vec![user.email.clone(), local, user.display_name.clone()],
-            };
-            if let Err(problems) = policy.check(&form.new, &ctx) {
-                errors.extend(problems.iter().map(|p| match lang {
-                    crate::i18n::Lang::Ja => p.message_ja(),
-                    crate::i18n::Lang::En => p.message_en(),
-                }));
-            }
-            if history.iter().any(|h| creds::verify_password(&form.new, h)) {
-                errors.push(format!(
-                    "最近使用した{}個のパスワードは再利用できません。",
-                    policy.reuse_history
-                ));
-            }
-            if errors.is_empty() {
-                Ok((creds::hash_password(&form.new)?, Vec::new()))
-            } else {
-                Ok((String::new(), errors))
-            }
-        })?;
+        .await?;
+    // Argon2 (up to reuse_history + 2 times) and zxcvbn are CPU work: keep them off the
+    // async workers.
+    let result = tokio::task::spawn_blocking(move || -> Result<(String, Vec<String>), AppError> {
+        let mut errors = Vec::new();
+        if !creds::verify_password(&form.current, &user.password_hash) {
+            errors.push("現在のパスワードが正しくありません。".to_owned());
+        }
+        if form.new != form.confirm {
+            errors.push("新しいパスワードと確認用の入力が一致しません。".to_owned());
+        }
+        let local = user.email.split('@').next().unwrap_or_default().to_owned();
+        let ctx = PasswordContext {
+            // Every anzen account signs in with a second factor.
+            mfa_enabled: true,
+            user_inputs: vec![user.email.clone(), local, user.display_name.clone()],
+        };
+        if let Err(problems) = policy.check(&form.new, &ctx) {
+            errors.extend(problems.iter().map(|p| match lang {
+                crate::i18n::Lang::Ja => p.message_ja(),
+                crate::i18n::Lang::En => p.message_en(),
+            }));
+        }
+        if history.iter().any(|h| creds::verify_password(&form.new, h)) {
+            errors.push(format!(
+                "最近使用した{}個のパスワードは再利用できません。",
+                policy.reuse_history
+            ));
+        }
+        if errors.is_empty() {
+            Ok((creds::hash_password(&form.new)?, Vec::new()))
+        } else {
+            Ok((String::new(), errors))
+        }
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))??;
     let (hash, errors) = result;
     if !errors.is_empty() {
         return render(&PasswordPage {
@@ -206,6 +214,7 @@ pub async fn change_password(
 
 #[derive(Deserialize)]
 pub struct TokenForm {
+    #[serde(default)]
     csrf: String,
     name: String,
     #[serde(default)]
@@ -251,6 +260,7 @@ pub async fn create_token(
 
 #[derive(Deserialize)]
 pub struct CsrfOnly {
+    #[serde(default)]
     csrf: String,
 }
 
@@ -265,7 +275,7 @@ pub async fn revoke_token(
     let (uid, org_rec, actor) = (ctx.auth.user.id, ctx.org.clone(), ctx.actor());
     state
         .tx(move |c| {
-            if !tokens::revoke(c, uid, id)? {
+            if !tokens::revoke(c, uid, org_rec.id, id)? {
                 return Err(AppError::NotFound);
             }
             audit::record(

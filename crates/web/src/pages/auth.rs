@@ -175,6 +175,7 @@ pub async fn mfa_page(s: AnySession) -> Result<Response, AppError> {
 
 #[derive(Deserialize)]
 pub struct CodeForm {
+    #[serde(default)]
     csrf: String,
     code: String,
 }
@@ -384,6 +385,7 @@ pub async fn lock_page(State(state): State<AppState>, s: AnySession) -> Result<R
 
 #[derive(Deserialize)]
 pub struct UnlockForm {
+    #[serde(default)]
     csrf: String,
     password: String,
 }
@@ -444,6 +446,7 @@ pub async fn unlock(
 
 #[derive(Deserialize)]
 pub struct CsrfForm {
+    #[serde(default)]
     csrf: String,
 }
 
@@ -497,7 +500,7 @@ pub struct LangForm {
 }
 
 /// Switches the interface language (cookie; works before sign-in too).
-pub async fn set_lang(Form(form): Form<LangForm>) -> Response {
+pub async fn set_lang(State(state): State<AppState>, Form(form): Form<LangForm>) -> Response {
     let lang = if form.to == "en" { "en" } else { "ja" };
     let back = if form.back.starts_with('/') && !form.back.starts_with("//") {
         form.back
@@ -508,8 +511,13 @@ pub async fn set_lang(Form(form): Form<LangForm>) -> Response {
         [(
             SET_COOKIE,
             format!(
-                "{}={lang}; Path=/; SameSite=Lax; Max-Age=31536000",
-                ctx::LANG_COOKIE
+                "{}={lang}; Path=/; SameSite=Lax; Max-Age=31536000{}",
+                ctx::LANG_COOKIE,
+                if state.config.cookie_secure {
+                    "; Secure"
+                } else {
+                    ""
+                }
             ),
         )],
         Redirect::to(&back),

@@ -115,7 +115,7 @@ impl Layout {
             }
         };
         item("nav.dashboard", "/", Action::ViewOrg);
-        item("nav.profile", "/profile", Action::ViewOrg);
+        item("nav.profile", "/profile", Action::ReadRecords);
         item("nav.users", "/users", Action::ManageUsers);
         item("nav.audit", "/audit", Action::ReadAudit);
         Layout {

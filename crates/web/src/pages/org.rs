@@ -240,16 +240,14 @@ pub async fn profile_page(
     Path(org): Path<i64>,
 ) -> Result<Response, AppError> {
     let ctx = auth.in_org(&state, OrgId(org)).await?;
-    ctx.require(Action::ViewOrg)?;
-    if ctx.role == Role::Vendor {
-        return Err(AppError::Forbidden);
-    }
+    ctx.require(Action::ReadRecords)?;
     let p = ctx.org.profile.clone();
     profile_page_for(&state, &ctx, p, Vec::new(), false)
 }
 
 #[derive(Deserialize)]
 pub struct ProfileForm {
+    #[serde(default)]
     csrf: String,
     name: String,
     kind: String,

@@ -99,6 +99,7 @@ fn temporary_password() -> String {
 
 #[derive(Deserialize)]
 pub struct AddForm {
+    #[serde(default)]
     csrf: String,
     email: String,
     name: String,
@@ -198,6 +199,7 @@ pub async fn add(
 
 #[derive(Deserialize)]
 pub struct RoleForm {
+    #[serde(default)]
     csrf: String,
     role: String,
 }
@@ -269,6 +271,7 @@ pub async fn set_role(
 
 #[derive(Deserialize)]
 pub struct ResetForm {
+    #[serde(default)]
     csrf: String,
     #[serde(default)]
     reset_mfa: Option<String>,
@@ -325,6 +328,7 @@ pub async fn reset(
 
 #[derive(Deserialize)]
 pub struct CsrfOnly {
+    #[serde(default)]
     csrf: String,
 }
 
