@@ -1,12 +1,31 @@
-//! TEMPORARY placeholder for the ledger persistence (replaced by the Merkle-log
-//! implementation on top of anzen-ledger). Keeps the interface the rest of the code uses.
+//! 台帳 persistence — each organisation's tamper-evident ledger on SQLite or PostgreSQL.
+//!
+//! The pure log lives in `anzen-ledger`; this module stores it:
+//! * `ledger_entries(org_id, idx, entry)` — canonical entry bytes, the only thing trusted;
+//! * `ledger_nodes` — roots of aligned subtrees at levels 8, 16, … for fast proofs;
+//! * `ledger_heads` — size, frontier and last leaf hash: an append reads and rewrites
+//!   this one row (O(log n)), never the tree. On PostgreSQL the row is locked
+//!   (`FOR UPDATE`) so appends from several processes serialise per organisation; on
+//!   SQLite the caller's `BEGIN IMMEDIATE` already serialises writers;
+//! * `ledger_checkpoints` — signed notes, each chained to the previous one.
+//!
+//! An append is acknowledged only when the caller's transaction commits: every function
+//! here runs inside the transaction it is given ([`append`]) or opens its own
+//! ([`append_batch`]).
 
 use std::ops::Range;
+use std::sync::Arc;
+use std::time::Duration;
 
 use anzen_core::OrgId;
+use anzen_ledger::proof::HashSource;
+use anzen_ledger::verify::{Params, Report, Verifier};
+use anzen_ledger::{
+    Checkpoint, Entry, EntryRef, Frontier, Hash, SigningKey, StoredNode, VerifierKey, leaf_hash,
+};
 
 use crate::orgs::Org;
-use crate::{Conn, StoreError, params};
+use crate::{Backend, Conn, Store, StoreError, now_us, params};
 
 /// An event to append to an organisation's ledger.
 #[derive(Debug, Clone)]
@@ -35,71 +54,475 @@ pub struct EntryQuery {
     pub author: Option<String>,
     pub from_us: Option<i64>,
     pub to_us: Option<i64>,
+    /// 0 = no limit.
     pub limit: u64,
     pub offset: u64,
 }
 
-pub fn append(conn: &mut Conn, org: &Org, entries: &[NewEntry]) -> Result<Range<u64>, StoreError> {
-    let _ = org;
-    let start = size(conn, org.id)?;
-    for (i, e) in entries.iter().enumerate() {
-        let idx = start + i as u64;
-        conn.execute(
-            "INSERT INTO ledger_placeholder (org_id, idx, time_us, author, kind, payload) VALUES ($1,$2,$3,$4,$5,$6)",
-            params![org.id.0, idx, e.time_us, e.author.as_str(), e.kind.as_str(), e.payload.clone()],
-        )?;
-    }
-    Ok(start..start + entries.len() as u64)
+/// The head row of one organisation's ledger.
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub size: u64,
+    pub frontier: Frontier,
+    pub last_leaf: Hash,
+    pub origin: Option<String>,
+    pub checkpointed_size: u64,
+    pub checkpointed_at: i64,
 }
 
-pub fn size(conn: &mut Conn, org: OrgId) -> Result<u64, StoreError> {
-    let n = conn
-        .query_one(
-            "SELECT COUNT(*) FROM ledger_placeholder WHERE org_id = $1",
-            params![org.0],
-        )?
-        .i64(0)?;
-    Ok(u64::try_from(n).unwrap_or(0))
+fn u(v: i64) -> Result<u64, StoreError> {
+    u64::try_from(v).map_err(|_| StoreError::Decode(format!("negative ledger number {v}")))
 }
 
-pub fn list(conn: &mut Conn, org: OrgId, q: &EntryQuery) -> Result<Vec<StoredEntry>, StoreError> {
-    let rows = conn.query(
-        "SELECT idx, time_us, author, kind, payload FROM ledger_placeholder WHERE org_id = $1 ORDER BY idx DESC",
+fn i(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Reads the head (None for an empty ledger). With `lock`, PostgreSQL locks the row for
+/// the rest of the transaction.
+pub fn head(conn: &mut Conn, org: OrgId, lock: bool) -> Result<Option<Head>, StoreError> {
+    let suffix = if lock && conn.backend() == Backend::Postgres {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let row = conn.query_opt(
+        &format!(
+            "SELECT size, frontier, last_leaf, origin, checkpointed_size, checkpointed_at \
+             FROM ledger_heads WHERE org_id = $1{suffix}"
+        ),
         params![org.0],
     )?;
-    let mut out = Vec::new();
-    for r in rows {
-        let e = StoredEntry {
-            index: u64::try_from(r.i64(0)?).unwrap_or(0),
-            time_us: r.i64(1)?,
-            author: r.string(2)?,
-            kind: r.string(3)?,
-            payload: r.bytes(4)?,
-        };
-        if q.kind_prefix
-            .as_ref()
-            .is_some_and(|k| !e.kind.starts_with(k.as_str()))
-            || q.author.as_ref().is_some_and(|a| &e.author != a)
-            || q.from_us.is_some_and(|t| e.time_us < t)
-            || q.to_us.is_some_and(|t| e.time_us >= t)
-        {
-            continue;
+    row.map(|r| {
+        let size = u(r.i64(0)?)?;
+        let frontier = Frontier::from_bytes(&r.bytes(1)?)?;
+        if frontier.size() != size {
+            return Err(StoreError::Decode(format!(
+                "ledger head of org {}: size {size} but frontier of {}",
+                org.0,
+                frontier.size()
+            )));
         }
-        out.push(e);
-    }
-    Ok(out
-        .into_iter()
-        .skip(q.offset as usize)
-        .take(if q.limit == 0 {
-            usize::MAX
-        } else {
-            q.limit as usize
+        Ok(Head {
+            size,
+            frontier,
+            last_leaf: Hash::from_slice(&r.bytes(2)?)?,
+            origin: r.opt_string(3)?,
+            checkpointed_size: u(r.i64(4)?)?,
+            checkpointed_at: r.i64(5)?,
         })
-        .collect())
+    })
+    .transpose()
+}
+
+/// Appends entries inside the caller's transaction and returns their index range.
+pub fn append(conn: &mut Conn, org: &Org, entries: &[NewEntry]) -> Result<Range<u64>, StoreError> {
+    let mut h = match head(conn, org.id, true)? {
+        Some(h) => h,
+        None => {
+            // First entry: create the head (ON CONFLICT: another process may race us).
+            conn.execute(
+                "INSERT INTO ledger_heads (org_id, size, frontier, last_leaf) VALUES ($1, 0, $2, $3) \
+                 ON CONFLICT (org_id) DO NOTHING",
+                params![org.id.0, Frontier::new().to_bytes(), Hash::ZERO.0.to_vec()],
+            )?;
+            head(conn, org.id, true)?
+                .ok_or_else(|| StoreError::Decode("ledger head vanished".into()))?
+        }
+    };
+    let start = h.size;
+    let mut rows: Vec<(u64, Vec<u8>)> = Vec::with_capacity(entries.len());
+    let mut completed: Vec<StoredNode> = Vec::new();
+    for e in entries {
+        let entry = Entry {
+            seq: h.frontier.size(),
+            prev: h.last_leaf,
+            time_us: e.time_us,
+            org: org.uid.clone(),
+            author: e.author.clone(),
+            kind: e.kind.clone(),
+            payload: e.payload.clone(),
+        };
+        let mut bytes = Vec::with_capacity(entry.encoded_len());
+        entry.try_encode_into(&mut bytes)?;
+        let leaf = leaf_hash(&bytes);
+        h.frontier.push(leaf, &mut completed);
+        h.last_leaf = leaf;
+        rows.push((entry.seq, bytes));
+    }
+    insert_rows(conn, org.id, &rows, &completed)?;
+    let n = conn.execute(
+        "UPDATE ledger_heads SET size = $2, frontier = $3, last_leaf = $4 WHERE org_id = $1 AND size = $5",
+        params![org.id.0, h.frontier.size(), h.frontier.to_bytes(), h.last_leaf.0.to_vec(), start],
+    )?;
+    if n != 1 {
+        return Err(StoreError::Conflict(format!(
+            "ledger head of org {} moved during append",
+            org.id.0
+        )));
+    }
+    Ok(start..h.frontier.size())
+}
+
+/// Appends a batch in one transaction of its own (high-rate ingestion). Returns once the
+/// batch is committed.
+pub fn append_batch(
+    store: &Store,
+    org: &Org,
+    entries: &[NewEntry],
+) -> Result<Range<u64>, StoreError> {
+    store.write(|c| append(c, org, entries))
+}
+
+fn insert_rows(
+    conn: &mut Conn,
+    org: OrgId,
+    rows: &[(u64, Vec<u8>)],
+    nodes: &[StoredNode],
+) -> Result<(), StoreError> {
+    match conn {
+        Conn::Sqlite(c) => {
+            let mut stmt = c.prepare_cached(
+                "INSERT INTO ledger_entries (org_id, idx, entry) VALUES (?1, ?2, ?3)",
+            )?;
+            for (idx, bytes) in rows {
+                stmt.execute(rusqlite::params![org.0, i(*idx), bytes])?;
+            }
+            let mut stmt = c.prepare_cached(
+                "INSERT INTO ledger_nodes (org_id, level, idx, hash) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for n in nodes {
+                stmt.execute(rusqlite::params![
+                    org.0,
+                    i64::from(n.level),
+                    i(n.index),
+                    &n.hash.0[..]
+                ])?;
+            }
+        }
+        Conn::Postgres(c) => {
+            // One statement per batch: arrays unnested server-side.
+            let idxs: Vec<i64> = rows.iter().map(|(x, _)| i(*x)).collect();
+            let bytes: Vec<&[u8]> = rows.iter().map(|(_, b)| b.as_slice()).collect();
+            c.execute(
+                "INSERT INTO ledger_entries (org_id, idx, entry) SELECT $1, * FROM unnest($2::bigint[], $3::bytea[])",
+                &[&org.0, &idxs, &bytes],
+            )?;
+            for n in nodes {
+                c.execute(
+                    "INSERT INTO ledger_nodes (org_id, level, idx, hash) VALUES ($1, $2, $3, $4)",
+                    &[&org.0, &i64::from(n.level), &i(n.index), &&n.hash.0[..]],
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Number of entries in an organisation's ledger.
+pub fn size(conn: &mut Conn, org: OrgId) -> Result<u64, StoreError> {
+    Ok(head(conn, org, false)?.map_or(0, |h| h.size))
+}
+
+/// Raw entry bytes for `[start, end)`, in order.
+pub fn entry_bytes(
+    conn: &mut Conn,
+    org: OrgId,
+    start: u64,
+    end: u64,
+) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+    conn.query(
+        "SELECT idx, entry FROM ledger_entries WHERE org_id = $1 AND idx >= $2 AND idx < $3 ORDER BY idx",
+        params![org.0, start, end],
+    )?
+    .iter()
+    .map(|r| Ok((u(r.i64(0)?)?, r.bytes(1)?)))
+    .collect()
+}
+
+/// Entries newest first, filtered. Filtering happens on decoded entries (the audit trail of
+/// one facility is small); access logs get their own indexed store.
+pub fn list(conn: &mut Conn, org: OrgId, q: &EntryQuery) -> Result<Vec<StoredEntry>, StoreError> {
+    let total = size(conn, org)?;
+    let mut out = Vec::new();
+    let mut skipped = 0u64;
+    let mut end = total;
+    const PAGE: u64 = 2000;
+    while end > 0 {
+        let start = end.saturating_sub(PAGE);
+        let rows = entry_bytes(conn, org, start, end)?;
+        for (idx, bytes) in rows.iter().rev() {
+            let e = EntryRef::decode(bytes)?;
+            let matches = q
+                .kind_prefix
+                .as_deref()
+                .is_none_or(|k| e.kind.starts_with(k))
+                && q.author.as_deref().is_none_or(|a| e.author == a)
+                && q.from_us.is_none_or(|t| e.time_us >= t)
+                && q.to_us.is_none_or(|t| e.time_us < t);
+            if !matches {
+                continue;
+            }
+            if skipped < q.offset {
+                skipped += 1;
+                continue;
+            }
+            out.push(StoredEntry {
+                index: *idx,
+                time_us: e.time_us,
+                author: e.author.to_owned(),
+                kind: e.kind.to_owned(),
+                payload: e.payload.to_vec(),
+            });
+            if q.limit != 0 && out.len() as u64 >= q.limit {
+                return Ok(out);
+            }
+        }
+        end = start;
+    }
+    Ok(out)
+}
+
+/// Stored checkpoint notes of an organisation, oldest first.
+pub fn checkpoints(conn: &mut Conn, org: OrgId) -> Result<Vec<String>, StoreError> {
+    conn.query(
+        "SELECT note FROM ledger_checkpoints WHERE org_id = $1 ORDER BY seq",
+        params![org.0],
+    )?
+    .iter()
+    .map(|r| r.string(0))
+    .collect()
 }
 
 /// The latest signed checkpoint note of an organisation's ledger, if any.
 pub fn latest_checkpoint(conn: &mut Conn, org: OrgId) -> Result<Option<String>, StoreError> {
-    let _ = (conn, org);
-    Ok(None)
+    conn.query_opt(
+        "SELECT note FROM ledger_checkpoints WHERE org_id = $1 ORDER BY seq DESC LIMIT 1",
+        params![org.0],
+    )?
+    .map(|r| r.string(0))
+    .transpose()
+}
+
+/// Writes signed checkpoints: every `every_entries` new entries, or after `every` with new
+/// entries, and on demand (clean shutdown, `anzen ledger checkpoint`).
+#[derive(Clone)]
+pub struct Checkpointer {
+    pub key: Arc<SigningKey>,
+    /// Names this installation; an organisation's origin is `<prefix>/<org uid>`.
+    pub origin_prefix: String,
+    pub every_entries: u64,
+    pub every: Duration,
+}
+
+impl Checkpointer {
+    pub fn origin_for(&self, org: &Org) -> String {
+        format!("{}/{}", self.origin_prefix, org.uid)
+    }
+
+    /// Signs a checkpoint of the current head inside the caller's transaction when one is
+    /// due (or when `force` and there are unsigned entries). Returns the note written.
+    pub fn checkpoint(
+        &self,
+        conn: &mut Conn,
+        org: &Org,
+        force: bool,
+    ) -> Result<Option<String>, StoreError> {
+        let Some(h) = head(conn, org.id, true)? else {
+            return Ok(None);
+        };
+        let pending = h.size.saturating_sub(h.checkpointed_size);
+        let now = now_us();
+        let due = pending > 0
+            && (force
+                || pending >= self.every_entries
+                || now - h.checkpointed_at
+                    >= i64::try_from(self.every.as_micros()).unwrap_or(i64::MAX));
+        if !due {
+            return Ok(None);
+        }
+        // The origin is fixed at the first checkpoint: changing the configured prefix later
+        // must not make the old checkpoints fail verification.
+        let origin = h.origin.clone().unwrap_or_else(|| self.origin_for(org));
+        let last = conn.query_opt(
+            "SELECT seq, note FROM ledger_checkpoints WHERE org_id = $1 ORDER BY seq DESC LIMIT 1",
+            params![org.id.0],
+        )?;
+        let (seq, prev) = match last {
+            Some(r) => (r.i64(0)? + 1, Some(anzen_ledger::note_hash(&r.string(1)?))),
+            None => (0, None),
+        };
+        let cp = Checkpoint {
+            origin: origin.clone(),
+            size: h.size,
+            root: h.frontier.root(),
+            prev,
+            time_unix: now / 1_000_000,
+        };
+        let note = cp.sign(&self.key);
+        conn.execute(
+            "INSERT INTO ledger_checkpoints (org_id, seq, size, note, created_at) VALUES ($1, $2, $3, $4, $5)",
+            params![org.id.0, seq, h.size, note.as_str(), now],
+        )?;
+        conn.execute(
+            "UPDATE ledger_heads SET origin = $2, checkpointed_size = $3, checkpointed_at = $4 WHERE org_id = $1",
+            params![org.id.0, origin, h.size, now],
+        )?;
+        Ok(Some(note))
+    }
+
+    /// Checkpoints every organisation that is due (each in its own transaction).
+    pub fn checkpoint_all(&self, store: &Store, force: bool) -> Result<usize, StoreError> {
+        let orgs = store.read(|c| crate::orgs::all(c))?;
+        let mut written = 0;
+        for org in orgs {
+            if store.write(|c| self.checkpoint(c, &org, force))?.is_some() {
+                written += 1;
+            }
+        }
+        Ok(written)
+    }
+}
+
+/// Reads stored hashes for proofs: level 0 is recomputed from the entries, higher levels
+/// come from `ledger_nodes`.
+pub struct StoredHashes<'a> {
+    pub conn: &'a mut Conn,
+    pub org: OrgId,
+}
+
+impl HashSource for StoredHashes<'_> {
+    type Error = StoreError;
+    fn hashes(&mut self, level: u8, start: u64, end: u64) -> Result<Vec<Hash>, StoreError> {
+        let out: Vec<Hash> = if level == 0 {
+            entry_bytes(self.conn, self.org, start, end)?
+                .iter()
+                .map(|(_, b)| leaf_hash(b))
+                .collect()
+        } else {
+            self.conn
+                .query(
+                    "SELECT hash FROM ledger_nodes WHERE org_id = $1 AND level = $2 AND idx >= $3 AND idx < $4 ORDER BY idx",
+                    params![self.org.0, i64::from(level), start, end],
+                )?
+                .iter()
+                .map(|r| Ok(Hash::from_slice(&r.bytes(0)?)?))
+                .collect::<Result<_, StoreError>>()?
+        };
+        if out.len() as u64 != end - start {
+            return Err(StoreError::Decode(format!(
+                "ledger of org {}: {} stored hashes at level {level} for [{start}, {end})",
+                self.org.0,
+                out.len()
+            )));
+        }
+        Ok(out)
+    }
+}
+
+/// Inclusion proof of entry `index` in the tree of `size` entries.
+pub fn inclusion_proof(
+    conn: &mut Conn,
+    org: OrgId,
+    index: u64,
+    size: u64,
+) -> Result<Vec<Hash>, StoreError> {
+    anzen_ledger::inclusion_proof(index, size, &mut StoredHashes { conn, org })
+}
+
+/// Consistency proof between sizes `m` and `n`.
+pub fn consistency_proof(
+    conn: &mut Conn,
+    org: OrgId,
+    m: u64,
+    n: u64,
+) -> Result<Vec<Hash>, StoreError> {
+    anzen_ledger::consistency_proof(m, n, &mut StoredHashes { conn, org })
+}
+
+/// Recomputes an organisation's ledger from the stored rows and checks it against its
+/// checkpoints, head and optional witness checkpoint. Streams the rows.
+pub fn verify(
+    conn: &mut Conn,
+    org: &Org,
+    key: &VerifierKey,
+    witness: Option<&str>,
+) -> Result<Report, StoreError> {
+    let h = head(conn, org.id, false)?;
+    let notes = checkpoints(conn, org.id)?;
+    // Before the first checkpoint the origin is not fixed yet; it can only be the default.
+    let origin = h
+        .as_ref()
+        .and_then(|h| h.origin.clone())
+        .or_else(|| {
+            notes
+                .first()
+                .and_then(|n| Checkpoint::parse_unverified(n).ok().map(|c| c.origin))
+        })
+        .unwrap_or_default();
+    let mut params = Params::new(&origin, key, &notes);
+    params.head = h.as_ref().map(|h| (h.size, h.frontier.root()));
+    params.witness = witness;
+    let mut v = Verifier::new(&params);
+    match conn {
+        Conn::Sqlite(c) => {
+            let mut stmt =
+                c.prepare("SELECT idx, entry FROM ledger_entries WHERE org_id = ?1 ORDER BY idx")?;
+            let mut rows = stmt.query([org.id.0])?;
+            while let Some(r) = rows.next()? {
+                let idx: i64 = r.get(0)?;
+                let bytes = r
+                    .get_ref(1)?
+                    .as_blob()
+                    .map_err(|e| StoreError::Decode(e.to_string()))?;
+                v.push_row(u64::try_from(idx).unwrap_or(u64::MAX), bytes);
+            }
+        }
+        Conn::Postgres(_) => {
+            // Page by index: the primary key makes each page one index range scan.
+            let mut from = i64::MIN;
+            loop {
+                let rows = conn.query(
+                    "SELECT idx, entry FROM ledger_entries WHERE org_id = $1 AND idx > $2 ORDER BY idx LIMIT 20000",
+                    params![org.id.0, from],
+                )?;
+                let Some(last) = rows.last() else { break };
+                from = last.i64(0)?;
+                for r in &rows {
+                    let idx = r.i64(0)?;
+                    v.push_row(u64::try_from(idx).unwrap_or(u64::MAX), &r.bytes(1)?);
+                }
+            }
+        }
+    }
+    Ok(v.finish())
+}
+
+/// Records a verification result (shown on the audit page).
+pub fn record_verification(
+    conn: &mut Conn,
+    org: OrgId,
+    ok: bool,
+    entries: u64,
+    summary: &str,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO ledger_verifications (org_id, verified_at, ok, entries, summary) VALUES ($1, $2, $3, $4, $5)",
+        params![org.0, now_us(), ok, entries, summary],
+    )?;
+    Ok(())
+}
+
+/// The latest recorded verification: (time, ok, entries, summary).
+pub fn latest_verification(
+    conn: &mut Conn,
+    org: OrgId,
+) -> Result<Option<(i64, bool, u64, String)>, StoreError> {
+    conn.query_opt(
+        "SELECT verified_at, ok, entries, summary FROM ledger_verifications WHERE org_id = $1 \
+         ORDER BY verified_at DESC, id DESC LIMIT 1",
+        params![org.0],
+    )?
+    .map(|r| Ok((r.i64(0)?, r.bool(1)?, u(r.i64(2)?)?, r.string(3)?)))
+    .transpose()
 }

@@ -7,6 +7,7 @@
 //! The store never decides what is a finding: it keeps records, rules live in anzen-core.
 
 pub mod audit;
+pub mod backup;
 pub mod db;
 pub mod ledger;
 mod migrate;
@@ -43,6 +44,8 @@ pub enum StoreError {
     NotFound(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    #[error("ledger: {0}")]
+    Ledger(#[from] anzen_ledger::LedgerError),
 }
 
 enum Pool {
