@@ -138,16 +138,25 @@ impl Entry {
 impl<'a> EntryRef<'a> {
     /// Strict, allocation-free decode; same rules as [`Entry::decode`].
     pub fn decode(bytes: &'a [u8]) -> Result<EntryRef<'a>, LedgerError> {
-        let mut r = Reader { buf: bytes };
-        let magic = r.take(4, "magic")?;
-        if magic != MAGIC {
+        // The fixed header is read through `split_first_chunk`, which yields arrays
+        // without going through an intermediate buffer: this function runs once per
+        // entry in a full verification and must stay cheap.
+        let Some((header, rest)) = bytes.split_first_chunk::<HEADER_LEN>() else {
+            return Err(LedgerError::Decode(format!(
+                "input ends inside the header (need {HEADER_LEN} bytes, have {})",
+                bytes.len()
+            )));
+        };
+        let (magic, h) = split4(header);
+        if *magic != MAGIC {
             return Err(LedgerError::Decode(format!(
                 "bad magic {magic:02x?}, want \"AZL1\""
             )));
         }
-        let seq = u64::from_be_bytes(r.array::<8>("seq")?);
-        let prev = Hash(r.array::<32>("prev")?);
-        let time_us = i64::from_be_bytes(r.array::<8>("time_us")?);
+        let (seq, h) = h.split_first_chunk::<8>().unwrap_or((&[0; 8], &[]));
+        let (prev, h) = h.split_first_chunk::<32>().unwrap_or((&[0; 32], &[]));
+        let time = h.first_chunk::<8>().unwrap_or(&[0; 8]);
+        let mut r = Reader { buf: rest };
         let org = r.text("org")?;
         let author = r.text("author")?;
         let kind = r.text("kind")?;
@@ -159,9 +168,9 @@ impl<'a> EntryRef<'a> {
             )));
         }
         Ok(EntryRef {
-            seq,
-            prev,
-            time_us,
+            seq: u64::from_be_bytes(*seq),
+            prev: Hash(*prev),
+            time_us: i64::from_be_bytes(*time),
             org,
             author,
             kind,
@@ -183,6 +192,13 @@ impl<'a> EntryRef<'a> {
     }
 }
 
+fn split4(h: &[u8; HEADER_LEN]) -> (&[u8; 4], &[u8]) {
+    match h.split_first_chunk::<4>() {
+        Some((m, rest)) => (m, rest),
+        None => (&[0; 4], &[]),
+    }
+}
+
 struct Reader<'a> {
     buf: &'a [u8],
 }
@@ -200,15 +216,14 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
-    fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], LedgerError> {
-        let s = self.take(N, what)?;
-        let mut a = [0u8; N];
-        a.copy_from_slice(s);
-        Ok(a)
-    }
-
     fn field(&mut self, what: &str) -> Result<&'a [u8], LedgerError> {
-        let len = u32::from_be_bytes(self.array::<4>(what)?);
+        let Some((len, rest)) = self.buf.split_first_chunk::<4>() else {
+            return Err(LedgerError::Decode(format!(
+                "input ends inside the length of `{what}`"
+            )));
+        };
+        self.buf = rest;
+        let len = u32::from_be_bytes(*len);
         let len = usize::try_from(len)
             .map_err(|_| LedgerError::Decode(format!("`{what}` length does not fit usize")))?;
         self.take(len, what)

@@ -47,6 +47,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Mutex;
 
 use crate::checkpoint::{Checkpoint, VerifierKey, note_hash};
 use crate::entry::EntryRef;
@@ -190,7 +191,7 @@ where
 /// [`Report::damages_omitted`].
 pub const MAX_LISTED_DAMAGES: usize = 10_000;
 const MAX_DISPLACED: usize = 100_000;
-const BATCH_ROWS: usize = 16_384;
+const BATCH_ROWS: usize = 8_192;
 const BATCH_BYTES: usize = 4 << 20;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -221,9 +222,14 @@ struct Target {
 const GROUP: usize = 256;
 const GROUP_LEVEL: u8 = 8;
 
-/// Hashes and decodes rows; also reduces every complete group of 256 rows to its
-/// subtree root, so the sequential part of the verifier does almost no hashing.
-fn hash_chunk(arena: &[u8], rows: &[(u64, usize, usize)], out: &mut [Rec], groups: &mut [Hash]) {
+/// Hashes and decodes one group of rows; when the group is a complete aligned 256 rows,
+/// also reduces it to its subtree root, so the sequential part of the verifier does almost no hashing.
+fn hash_chunk(
+    arena: &[u8],
+    rows: &[(u64, usize, usize)],
+    out: &mut [Rec],
+    group: Option<&mut Hash>,
+) {
     for (&(ri, s, e), r) in rows.iter().zip(out.iter_mut()) {
         let bytes = arena.get(s..e).unwrap_or(&[]);
         r.ri = ri;
@@ -233,20 +239,22 @@ fn hash_chunk(arena: &[u8], rows: &[(u64, usize, usize)], out: &mut [Rec], group
             Err(err) => r.err = Some(err.to_string()),
         }
     }
-    let mut buf = [Hash::ZERO; GROUP];
-    for (g, recs) in groups.iter_mut().zip(out.chunks_exact(GROUP)) {
-        for (b, r) in buf.iter_mut().zip(recs) {
-            *b = r.leaf;
-        }
-        let mut len = GROUP;
-        while len > 1 {
-            for i in 0..len / 2 {
-                buf[i] = node_hash(&buf[2 * i], &buf[2 * i + 1]);
-            }
-            len /= 2;
-        }
-        *g = buf[0];
+    let Some(group) = group else { return };
+    if out.len() != GROUP {
+        return;
     }
+    let mut buf = [Hash::ZERO; GROUP];
+    for (b, r) in buf.iter_mut().zip(out.iter()) {
+        *b = r.leaf;
+    }
+    let mut len = GROUP;
+    while len > 1 {
+        for i in 0..len / 2 {
+            buf[i] = node_hash(&buf[2 * i], &buf[2 * i + 1]);
+        }
+        len /= 2;
+    }
+    *group = buf[0];
 }
 
 /// One hashed and decoded row.
@@ -758,22 +766,34 @@ impl<'p> Verifier<'p> {
         let arena = &self.arena;
         let rows = &self.rows;
         let threads = self.threads.clamp(1, n.div_ceil(GROUP));
-        // Chunks are whole groups so every aligned group is hashed by one thread.
-        let per = n.div_ceil(threads).div_ceil(GROUP) * GROUP;
-        std::thread::scope(|sc| {
-            let mut work = rows.chunks(per).zip(self.recs.chunks_mut(per)).zip(
+        // Threads take 256-row groups from a shared queue rather than fixed halves, so a
+        // thread that the OS deschedules (other work on a small server) delays the batch
+        // by one group at most.
+        let work = Mutex::new(
+            rows.chunks(GROUP).zip(self.recs.chunks_mut(GROUP)).zip(
                 self.groups
-                    .chunks_mut(per / GROUP)
-                    .chain(std::iter::repeat_with(|| &mut [][..])),
-            );
-            let own = work.next();
-            for ((rc, oc), gc) in work {
-                sc.spawn(move || hash_chunk(arena, rc, oc, gc));
+                    .iter_mut()
+                    .map(Some)
+                    .chain(std::iter::repeat_with(|| None)),
+            ),
+        );
+        let run = || {
+            loop {
+                let item = work.lock().unwrap_or_else(|e| e.into_inner()).next();
+                let Some(((rc, oc), g)) = item else { break };
+                hash_chunk(arena, rc, oc, g);
             }
-            if let Some(((rc, oc), gc)) = own {
-                hash_chunk(arena, rc, oc, gc);
-            }
-        });
+        };
+        if threads == 1 {
+            run();
+        } else {
+            std::thread::scope(|sc| {
+                for _ in 1..threads {
+                    sc.spawn(run);
+                }
+                run();
+            });
+        }
         let mut recs = std::mem::take(&mut self.recs);
         // Feed the tree: whole aligned 256-leaf groups at once, unless a checkpoint size
         // falls inside the group, in which case its leaves go in one by one.
