@@ -147,6 +147,23 @@ impl Config {
         }
     }
 
+    /// The checkpoint writer: the signing key from the data directory plus the schedule.
+    pub fn checkpointer(&self, dir: &Path) -> Result<anzen_store::ledger::Checkpointer> {
+        let key =
+            anzen_ledger::SigningKey::load_from_file(&dir.join(KEY_FILE)).with_context(|| {
+                format!(
+                    "loading the ledger signing key {}",
+                    dir.join(KEY_FILE).display()
+                )
+            })?;
+        Ok(anzen_store::ledger::Checkpointer {
+            key: std::sync::Arc::new(key),
+            origin_prefix: self.ledger.origin.clone(),
+            every_entries: self.ledger.checkpoint_every_entries.max(1),
+            every: Duration::from_secs(self.ledger.checkpoint_every_seconds.max(1)),
+        })
+    }
+
     /// The file written by `anzen init`: every setting, documented.
     pub fn to_documented_toml(&self) -> String {
         let tls = match &self.tls {

@@ -42,13 +42,16 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
     };
     let fresh = !dir.join(crate::config::CONFIG_FILE).exists();
     let (store, _key) = create_data_dir(&dir, &cfg)?;
+    let checkpointer = cfg.checkpointer(&dir)?;
     if fresh {
         seed(&store)?;
+        checkpointer.checkpoint_all(&store, true)?;
     }
     let data_dir = dir.display().to_string();
     serve_store(
         store,
         &cfg,
+        checkpointer,
         Some(Box::new(move |addr| {
             println!();
             println!("anzen デモ / demo");

@@ -63,6 +63,7 @@ pub fn run(args: InitArgs) -> Result<ExitCode> {
     }
     let (store, key) = create_data_dir(&dir, &cfg)?;
     let org = create_org_with_admin(&store, &setup, "cli:init")?;
+    cfg.checkpointer(&dir)?.checkpoint_all(&store, true)?;
     println!("初期化しました / initialised: {}", dir.display());
     println!(
         "  organisation: {} ({})",

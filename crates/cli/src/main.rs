@@ -75,7 +75,8 @@ fn main() -> ExitCode {
 
 fn init_tracing() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("ANZEN_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_env("ANZEN_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,postgres=warn,tokio_postgres=warn"));
     let json = std::env::var("ANZEN_LOG_FORMAT").is_ok_and(|v| v == "json");
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)

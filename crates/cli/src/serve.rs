@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use anzen_store::Store;
+use anzen_store::ledger::Checkpointer;
 use anzen_web::AppState;
 
 use crate::config::{self, Config};
@@ -41,7 +42,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             anzen_store::redact_url(&cfg.database)
         )
     })?;
-    serve_store(store, &cfg, None)
+    let checkpointer = cfg.checkpointer(&dir)?;
+    serve_store(store, &cfg, checkpointer, None)
 }
 
 /// Runs the server until Ctrl-C or SIGTERM. `ready` is called with the bound address
@@ -49,6 +51,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
 pub fn serve_store(
     store: Store,
     cfg: &Config,
+    checkpointer: Checkpointer,
     ready: Option<Box<dyn FnOnce(SocketAddr) + Send>>,
 ) -> Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -61,6 +64,7 @@ pub fn serve_store(
             .parse()
             .map_err(|_| UsageError(format!("listen address {:?} is not host:port", cfg.listen)))?;
         tokio::spawn(housekeeping(store.clone(), cfg.web_config()));
+        tokio::spawn(checkpoints(store.clone(), checkpointer.clone()));
         match &cfg.tls {
             None => {
                 let listener = tokio::net::TcpListener::bind(addr)
@@ -93,9 +97,27 @@ pub fn serve_store(
                     .await?;
             }
         }
-        tracing::info!("shut down cleanly");
+        // Clean shutdown: every ledger entry written so far gets under a signed checkpoint.
+        let (s, cp) = (store.clone(), checkpointer.clone());
+        let n = tokio::task::spawn_blocking(move || cp.checkpoint_all(&s, true)).await??;
+        tracing::info!(checkpoints = n, "shut down cleanly");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Signs checkpoints when due (every N entries or T seconds); checks every few seconds.
+async fn checkpoints(store: Store, cp: Checkpointer) {
+    let period = cp.every.min(Duration::from_secs(5));
+    let mut tick = tokio::time::interval(period);
+    loop {
+        tick.tick().await;
+        let (s, c) = (store.clone(), cp.clone());
+        match tokio::task::spawn_blocking(move || c.checkpoint_all(&s, false)).await {
+            Ok(Err(e)) => tracing::warn!(error = %e, "writing ledger checkpoints failed"),
+            Err(e) => tracing::warn!(error = %e, "checkpoint task failed"),
+            Ok(Ok(_)) => {}
+        }
+    }
 }
 
 async fn housekeeping(store: Store, web: anzen_web::WebConfig) {

@@ -13,12 +13,12 @@ use anzen_store::testing;
 fn entry(i: usize) -> NewEntry {
     NewEntry {
         time_us: 1_700_000_000_000_000 + i as i64,
-        author: if i % 2 == 0 {
+        author: if i.is_multiple_of(2) {
             "a@example.jp".into()
         } else {
             "b@example.jp".into()
         },
-        kind: if i % 3 == 0 {
+        kind: if i.is_multiple_of(3) {
             "auth.login".into()
         } else {
             "org.update".into()

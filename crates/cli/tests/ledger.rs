@@ -1,0 +1,356 @@
+//! The ledger end to end through the real `anzen` binary, on SQLite and PostgreSQL:
+//! `anzen verify` names each kind of damage done to the database, detects a fork against an
+//! auditor's witness checkpoint, and a writer killed at random moments never loses an
+//! acknowledged batch nor leaves a partial one.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anzen_store::{Store, Value, params, testing};
+
+const BIN: &str = env!("CARGO_BIN_EXE_anzen");
+const PASSWORD: &str = "kiri-Tsubame-7294!";
+
+/// A data directory initialised on one backend (the PostgreSQL schema lives as long as this).
+struct Ledger {
+    dir: tempfile::TempDir,
+    /// Keeps the PostgreSQL schema alive while the directory is used.
+    _db: testing::TestDb,
+}
+
+impl Ledger {
+    fn path(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn new(db: testing::TestDb) -> Ledger {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pw = dir.path().join("pw");
+        std::fs::write(&pw, PASSWORD).expect("pw");
+        let url = if db.backend == "sqlite" {
+            // A file next to the data dir: init must create its own schema in it.
+            dir.path().join("ledger.db").to_string_lossy().into_owned()
+        } else {
+            db.url.clone()
+        };
+        let out = Command::new(BIN)
+            .args(["init", "--data"])
+            .arg(dir.path().join("data"))
+            .args([
+                "--database",
+                &url,
+                "--org-name",
+                "台帳テスト病院",
+                "--org-kind",
+                "hospital",
+            ])
+            .args(["--admin-email", "admin@example.jp", "--admin-password-file"])
+            .arg(&pw)
+            .output()
+            .expect("run init");
+        assert!(
+            out.status.success(),
+            "init: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ledger { dir, _db: db }
+    }
+
+    fn store(&self) -> Store {
+        let cfg = std::fs::read_to_string(self.path().join("anzen.toml")).expect("config");
+        let url = cfg
+            .lines()
+            .find_map(|l| l.strip_prefix("database = "))
+            .map(|v| v.trim_matches('"').replace("\\\\", "\\"))
+            .expect("database line");
+        Store::open(&url).expect("open store")
+    }
+
+    fn run(&self, args: &[&str]) -> (i32, String) {
+        let out = Command::new(BIN)
+            .args(args)
+            .arg("--data")
+            .arg(self.path())
+            .output()
+            .expect("run anzen");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code().unwrap_or(-1), text)
+    }
+
+    fn append(&self, batches: u64, batch_size: u64) {
+        let (code, out) = self.run(&[
+            "ledger",
+            "stress-append",
+            "--batches",
+            &batches.to_string(),
+            "--batch-size",
+            &batch_size.to_string(),
+        ]);
+        assert_eq!(code, 0, "{out}");
+    }
+
+    fn sql(&self, sql: &str, params: &[Value]) {
+        let mut c = self.store().conn().expect("conn");
+        c.execute(sql, params).expect("damage sql");
+    }
+
+    fn entry(&self, idx: i64) -> Vec<u8> {
+        let mut c = self.store().conn().expect("conn");
+        c.query_one(
+            "SELECT entry FROM ledger_entries WHERE idx = $1",
+            params![idx],
+        )
+        .expect("entry")
+        .bytes(0)
+        .expect("bytes")
+    }
+}
+
+fn each_backend(mut f: impl FnMut(&str, Ledger)) {
+    for db in testing::all() {
+        let b = db.backend;
+        f(b, Ledger::new(db));
+    }
+}
+
+/// A fresh ledger with 2 (init) + 5×100 entries, all under a signed checkpoint.
+fn filled(db: testing::TestDb) -> Ledger {
+    let l = Ledger::new(db);
+    l.append(5, 100);
+    let (code, out) = l.run(&["ledger", "checkpoint"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = l.run(&["verify"]);
+    assert_eq!(code, 0, "intact ledger must verify: {out}");
+    l
+}
+
+fn assert_damage(b: &str, l: &Ledger, expect: &[&str]) {
+    let (code, out) = l.run(&["verify"]);
+    assert_eq!(code, 1, "{b}: verify must fail:\n{out}");
+    for e in expect {
+        assert!(out.contains(e), "{b}: expected {e:?} in:\n{out}");
+    }
+}
+
+#[test]
+fn verify_names_each_kind_of_damage() {
+    for kind in [
+        "modified",
+        "deleted",
+        "inserted",
+        "reordered",
+        "truncated",
+        "bad signature",
+    ] {
+        for db in testing::all() {
+            let b = db.backend;
+            let l = filled(db);
+            match kind {
+                "modified" => {
+                    let mut e = l.entry(100);
+                    let last = e.len() - 2;
+                    e[last] ^= 0x01; // inside the JSON payload
+                    l.sql(
+                        "UPDATE ledger_entries SET entry = $1 WHERE idx = 100",
+                        params![e],
+                    );
+                    assert_damage(b, &l, &["entry 100: modified"]);
+                }
+                "deleted" => {
+                    l.sql("DELETE FROM ledger_entries WHERE idx = 200", params![]);
+                    assert_damage(b, &l, &["entry 200: deleted"]);
+                }
+                "inserted" => {
+                    let e = l.entry(301);
+                    l.sql("INSERT INTO ledger_entries (org_id, idx, entry) SELECT org_id, 502, $1 FROM ledger_heads", params![e]);
+                    assert_damage(b, &l, &["entry 502: inserted"]);
+                }
+                "reordered" => {
+                    let (a, c) = (l.entry(300), l.entry(301));
+                    l.sql(
+                        "UPDATE ledger_entries SET entry = $1 WHERE idx = 300",
+                        params![c],
+                    );
+                    l.sql(
+                        "UPDATE ledger_entries SET entry = $1 WHERE idx = 301",
+                        params![a],
+                    );
+                    assert_damage(b, &l, &["reordered"]);
+                    let (_, out) = l.run(&["verify"]);
+                    assert!(
+                        out.contains("entry 300") || out.contains("entry 301"),
+                        "{b}: {out}"
+                    );
+                }
+                "truncated" => {
+                    l.sql("DELETE FROM ledger_entries WHERE idx >= 400", params![]);
+                    assert_damage(b, &l, &["truncated"]);
+                }
+                "bad signature" => {
+                    let mut c = l.store().conn().expect("conn");
+                    let note = c
+                        .query_one(
+                            "SELECT note FROM ledger_checkpoints ORDER BY seq DESC LIMIT 1",
+                            params![],
+                        )
+                        .expect("note")
+                        .string(0)
+                        .expect("text");
+                    // Change the signed size: the signature no longer matches the body.
+                    let forged = note.replacen("\n502\n", "\n501\n", 1);
+                    assert_ne!(
+                        forged, note,
+                        "{b}: the latest checkpoint covers 502 entries"
+                    );
+                    c.execute(
+                        "UPDATE ledger_checkpoints SET note = $1 WHERE note = $2",
+                        params![forged, note],
+                    )
+                    .expect("forge");
+                    assert_damage(b, &l, &["bad signature"]);
+                }
+                _ => unreachable!(),
+            }
+        }
+    }
+}
+
+#[test]
+fn verify_detects_a_fork_against_the_auditors_witness() {
+    each_backend(|b, l| {
+        l.append(3, 50);
+        let out = Command::new(BIN)
+            .args(["ledger", "checkpoint", "--data"])
+            .arg(l.path())
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let witness = String::from_utf8(out.stdout).expect("utf-8 checkpoint");
+        let wfile = l.dir.path().join("witness.txt");
+        std::fs::write(&wfile, &witness).expect("witness");
+        let (code, out) = l.run(&["verify", "--against", wfile.to_str().expect("path")]);
+        assert_eq!(code, 0, "{b}: consistent with the witness: {out}");
+
+        // Someone holding the server and its key rewrites history and re-signs it.
+        for t in ["ledger_entries", "ledger_nodes", "ledger_checkpoints"] {
+            l.sql(&format!("DELETE FROM {t}"), params![]);
+        }
+        l.sql("UPDATE ledger_heads SET size = 0, frontier = $1, last_leaf = $2, checkpointed_size = 0", params![anzen_ledger::Frontier::new().to_bytes(), vec![0u8; 32]]);
+        l.append(4, 40);
+        let (code, out) = l.run(&["ledger", "checkpoint"]);
+        assert_eq!(code, 0, "{out}");
+        let (code, out) = l.run(&["verify"]);
+        assert_eq!(
+            code, 0,
+            "{b}: the rewritten ledger is self-consistent: {out}"
+        );
+        let (code, out) = l.run(&["verify", "--against", wfile.to_str().expect("path")]);
+        assert_eq!(code, 1, "{b}: {out}");
+        assert!(out.contains("fork"), "{b}: expected a fork: {out}");
+    });
+}
+
+/// A tiny deterministic generator (no dependency needed for test timing jitter).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+#[test]
+fn killed_writer_never_loses_acknowledged_batches() {
+    const BATCH: u64 = 40;
+    const ROUNDS: usize = 50;
+    each_backend(|b, l| {
+        let mut rng = Lcg(std::process::id() as u64 ^ 0x5eed);
+        let base = 2; // entries written by init
+        let mut acked_end = base;
+        for round in 0..ROUNDS {
+            let mut child = Command::new(BIN)
+                .args([
+                    "ledger",
+                    "stress-append",
+                    "--batches",
+                    "1000000",
+                    "--batch-size",
+                    &BATCH.to_string(),
+                    "--data",
+                ])
+                .arg(l.path())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn writer");
+            let stdout = child.stdout.take().expect("stdout");
+            let (tx, rx) = std::sync::mpsc::channel();
+            let reader = std::thread::spawn(move || {
+                for line in std::io::BufReader::new(stdout).lines() {
+                    let Ok(line) = line else { break };
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+            // Let it start and write for a random while, then SIGKILL it mid-flight.
+            let deadline = Instant::now() + Duration::from_millis(30 + rng.next(250));
+            while Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            child.kill().expect("SIGKILL");
+            let _ = child.wait();
+            let _ = reader.join();
+            for line in rx.try_iter() {
+                let end: u64 = line
+                    .split_whitespace()
+                    .nth(2)
+                    .and_then(|v| v.parse().ok())
+                    .expect("ack line");
+                acked_end = acked_end.max(end);
+            }
+            let mut c = l.store().conn().expect("conn");
+            let count = u64::try_from(
+                c.query_one("SELECT COUNT(*) FROM ledger_entries", params![])
+                    .expect("count")
+                    .i64(0)
+                    .expect("n"),
+            )
+            .expect("non-negative");
+            assert!(
+                count >= acked_end,
+                "{b} round {round}: {count} entries but {acked_end} acknowledged"
+            );
+            assert_eq!(
+                (count - base) % BATCH,
+                0,
+                "{b} round {round}: a partial batch is visible ({count} entries)"
+            );
+            let org = anzen_store::orgs::all(&mut c).expect("orgs")[0].id;
+            let size = anzen_store::ledger::size(&mut c, org).expect("size");
+            assert_eq!(size, count, "{b} round {round}: head and rows disagree");
+            acked_end = count;
+            if round % 10 == 9 || round == ROUNDS - 1 {
+                let (code, out) = l.run(&["verify"]);
+                assert_eq!(code, 0, "{b} round {round}: {out}");
+            }
+        }
+        assert!(
+            acked_end > base,
+            "{b}: the writer never got to acknowledge anything"
+        );
+    });
+}
