@@ -29,6 +29,8 @@ struct AuditPage {
     author: String,
     size: u64,
     checkpoint: Option<String>,
+    /// Latest `anzen verify` result: (time, ok, entries, summary).
+    verification: Option<(String, bool, u64, String)>,
     page: u64,
     has_next: bool,
     org: i64,
@@ -63,12 +65,13 @@ pub async fn page(
         offset: f.page * PAGE,
     };
     let org_id = ctx.org.id;
-    let (entries, size, checkpoint) = state
+    let (entries, size, checkpoint, verification) = state
         .db(move |c| {
             Ok((
                 ledger::list(c, org_id, &q)?,
                 ledger::size(c, org_id)?,
                 ledger::latest_checkpoint(c, org_id)?,
+                ledger::latest_verification(c, org_id)?,
             ))
         })
         .await?;
@@ -92,6 +95,7 @@ pub async fn page(
         author: f.author,
         size,
         checkpoint,
+        verification: verification.map(|(at, ok, n, summary)| (jst(at), ok, n, summary)),
         page: f.page,
         has_next,
         org,
