@@ -2,6 +2,7 @@
 //! Exit codes: 0 ok, 1 findings or verification failures, 2 usage or input errors.
 
 mod backup;
+mod bench;
 mod config;
 mod demo;
 mod init;
@@ -41,6 +42,15 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Restore a backup into a data directory and verify its ledgers.
     Restore(backup::RestoreArgs),
+    /// Measure the ledger against its baselines on this machine (for BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Append, verification and proof throughput of the ledger.
+    Ledger(bench::BenchArgs),
 }
 
 /// An error that is the user's (bad flag, bad file): exit code 2.
@@ -59,6 +69,7 @@ fn main() -> ExitCode {
         Command::Ledger(c) => verify::ledger(c),
         Command::Backup(a) => backup::backup(a),
         Command::Restore(a) => backup::restore(a),
+        Command::Bench(BenchCommand::Ledger(a)) => bench::run(a),
     };
     match result {
         Ok(code) => code,

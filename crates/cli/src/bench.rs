@@ -1,0 +1,374 @@
+//! `anzen bench ledger`: the ledger's throughput beside its baselines, measured in the same
+//! run on this machine (results go to BENCHMARKS.md):
+//! * append of 200-byte entries in batches of 1,000 vs a plain insert of the same bytes into
+//!   an equivalent table (same columns and primary key, no hashing), on SQLite (WAL,
+//!   synchronous=NORMAL, as the baseline is defined) and on PostgreSQL;
+//! * full verification (from the database, and in memory) vs `openssl dgst -sha256` over the
+//!   same entry bytes;
+//! * inclusion-proof generation (from the database) and verification at a large size.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use anzen_core::OrgKind;
+use anzen_ledger::{Entry, Hash, SigningKey, verify_inclusion};
+use anzen_store::ledger::{self, Checkpointer, NewEntry};
+use anzen_store::orgs::{self, Org, OrgProfile};
+use anzen_store::{SqliteSync, Store};
+
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// Entries appended per backend.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub entries: u64,
+    /// Entries in the ledger used for the proof measurements.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub proof_entries: u64,
+    /// PostgreSQL to measure (a schema is created and dropped); "none" to skip.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    pub postgres: String,
+}
+
+const BATCH: usize = 1_000;
+const ENTRY_LEN: usize = 200;
+
+/// Payload size that makes the canonical entry exactly 200 bytes for this org/author/kind.
+fn payload_len(org_uid: &str) -> usize {
+    let probe = Entry {
+        seq: 0,
+        prev: Hash::ZERO,
+        time_us: 0,
+        org: org_uid.into(),
+        author: "bench".into(),
+        kind: "bench.entry".into(),
+        payload: Vec::new(),
+    };
+    ENTRY_LEN - probe.encoded_len()
+}
+
+fn new_entries(n: usize, start: u64, plen: usize) -> Vec<NewEntry> {
+    (0..n as u64)
+        .map(|i| {
+            let mut payload = format!("{{\"n\":{}}}", start + i).into_bytes();
+            payload.resize(plen, b' ');
+            NewEntry {
+                time_us: 1_700_000_000_000_000 + (start + i) as i64,
+                author: "bench".into(),
+                kind: "bench.entry".into(),
+                payload,
+            }
+        })
+        .collect()
+}
+
+fn rate(n: u64, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64()
+}
+
+struct Row {
+    name: String,
+    value: String,
+    baseline: String,
+    ratio: String,
+}
+
+pub fn run(args: BenchArgs) -> Result<ExitCode> {
+    let mut rows: Vec<Row> = Vec::new();
+    let tmp = tempfile::tempdir()?;
+    let key = Arc::new(SigningKey::generate("anzen-bench")?);
+
+    // --- SQLite append ---------------------------------------------------------------
+    let (plain, ledger_rate, store, org) = sqlite_append(tmp.path(), args.entries, &key)?;
+    rows.push(Row {
+        name: format!(
+            "SQLite append, {} × 200 B in batches of 1,000 (rows/s)",
+            args.entries
+        ),
+        value: format!("{ledger_rate:.0}"),
+        baseline: format!("{plain:.0} (plain insert, same table shape, no hashing)"),
+        ratio: format!("{:.0} %", 100.0 * ledger_rate / plain),
+    });
+
+    // --- verification ---------------------------------------------------------------
+    let bytes_total = args.entries * ENTRY_LEN as u64;
+    let openssl = openssl_rate(tmp.path(), &store, &org)?;
+    let vk = key.verifier_key();
+    let t = Instant::now();
+    let report = store.read(|c| ledger::verify(c, &org, &vk, None))?;
+    let db_verify = bytes_total as f64 / t.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        report.is_ok(),
+        "bench ledger does not verify: {:?}",
+        report.damages.first()
+    );
+    let all: Vec<(u64, Vec<u8>)> =
+        store.read(|c| ledger::entry_bytes(c, org.id, 0, args.entries))?;
+    let notes = store.read(|c| ledger::checkpoints(c, org.id))?;
+    let origin =
+        anzen_ledger::Checkpoint::parse_unverified(notes.last().context("no checkpoint")?)?.origin;
+    let params = anzen_ledger::Params::new(&origin, &vk, &notes);
+    let t = Instant::now();
+    let r = anzen_ledger::verify_log(&params, all.iter().map(|(i, b)| (*i, b.as_slice())));
+    let mem_verify = bytes_total as f64 / t.elapsed().as_secs_f64();
+    anyhow::ensure!(r.is_ok(), "in-memory verification failed");
+    drop(all);
+    if let Some(o) = openssl {
+        rows.push(Row {
+            name: "Full verification, in memory (MB/s of entry bytes)".into(),
+            value: format!("{:.0}", mem_verify / 1e6),
+            baseline: format!("{:.0} (openssl dgst -sha256 over the same bytes)", o / 1e6),
+            ratio: format!("{:.0} %", 100.0 * mem_verify / o),
+        });
+        rows.push(Row {
+            name: "Full verification from SQLite, `anzen verify` path (MB/s)".into(),
+            value: format!("{:.0}", db_verify / 1e6),
+            baseline: format!("{:.0} (openssl)", o / 1e6),
+            ratio: format!("{:.0} %", 100.0 * db_verify / o),
+        });
+    }
+
+    // --- PostgreSQL append --------------------------------------------------------------
+    if args.postgres != "none" {
+        match pg_append(&args.postgres, args.entries.min(200_000), &key) {
+            Ok((plain, led)) => rows.push(Row {
+                name: format!(
+                    "PostgreSQL append, {} × 200 B in batches of 1,000 (rows/s)",
+                    args.entries.min(200_000)
+                ),
+                value: format!("{led:.0}"),
+                baseline: format!("{plain:.0} (plain insert, same table shape, no hashing)"),
+                ratio: format!("{:.0} %", 100.0 * led / plain),
+            }),
+            Err(e) => eprintln!("PostgreSQL skipped: {e:#}"),
+        }
+    }
+
+    // --- proofs at size N --------------------------------------------------------------
+    let grow = args.proof_entries.saturating_sub(args.entries);
+    let plen = payload_len(&org.uid);
+    let mut next = args.entries;
+    while next < args.entries + grow {
+        let n = (args.entries + grow - next).min(10_000) as usize;
+        ledger::append_batch(&store, &org, &new_entries(n, next, plen))?;
+        next += n as u64;
+    }
+    let size = store.read(|c| ledger::size(c, org.id))?;
+    let root = store
+        .read(|c| ledger::head(c, org.id, false))?
+        .context("head")?
+        .frontier
+        .root();
+    let mut c = store.conn()?;
+    let mut gen_total = Duration::ZERO;
+    let mut ver_total = Duration::ZERO;
+    let samples = 1000u64;
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    for _ in 0..samples {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let index = x % size;
+        let t = Instant::now();
+        let proof = ledger::inclusion_proof(&mut c, org.id, index, size)?;
+        gen_total += t.elapsed();
+        let leaf =
+            anzen_ledger::leaf_hash(&ledger::entry_bytes(&mut c, org.id, index, index + 1)?[0].1);
+        let t = Instant::now();
+        verify_inclusion(&leaf, index, size, &proof, &root)?;
+        ver_total += t.elapsed();
+    }
+    rows.push(Row {
+        name: format!(
+            "Inclusion proof generation from SQLite at {size} entries (µs, mean of {samples})"
+        ),
+        value: format!("{:.0}", gen_total.as_secs_f64() * 1e6 / samples as f64),
+        baseline: "1,000 µs (target)".into(),
+        ratio: format!(
+            "{:.1} %",
+            100.0 * gen_total.as_secs_f64() * 1e3 / samples as f64
+        ),
+    });
+    rows.push(Row {
+        name: format!("Inclusion proof verification at {size} entries (µs, mean)"),
+        value: format!("{:.1}", ver_total.as_secs_f64() * 1e6 / samples as f64),
+        baseline: "1,000 µs (target)".into(),
+        ratio: format!(
+            "{:.2} %",
+            100.0 * ver_total.as_secs_f64() * 1e3 / samples as f64
+        ),
+    });
+    let db_bytes = std::fs::metadata(tmp.path().join("ledger.db"))
+        .map(|m| m.len())
+        .unwrap_or(0)
+        + std::fs::metadata(tmp.path().join("ledger.db-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+    rows.push(Row {
+        name: "SQLite bytes on disk per 200-byte entry (entries + nodes + index)".into(),
+        value: format!("{:.0}", db_bytes as f64 / size as f64),
+        baseline: "200 (entry bytes)".into(),
+        ratio: format!("{:.0} %", 100.0 * db_bytes as f64 / size as f64 / 200.0),
+    });
+
+    println!("| measurement | anzen | baseline | ratio |\n| --- | ---: | --- | ---: |");
+    for r in rows {
+        println!(
+            "| {} | {} | {} | {} |",
+            r.name, r.value, r.baseline, r.ratio
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sqlite_append(dir: &Path, n: u64, key: &Arc<SigningKey>) -> Result<(f64, f64, Store, Org)> {
+    // Plain baseline: the same table shape as ledger_entries, the same bytes, no hashing.
+    let plain_path = dir.join("plain.db");
+    let conn = rusqlite::Connection::open(&plain_path)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+         CREATE TABLE plain_entries (org_id INTEGER NOT NULL, idx INTEGER NOT NULL, entry BLOB NOT NULL, PRIMARY KEY (org_id, idx)) WITHOUT ROWID;",
+    )?;
+    let store = Store::open_with(&dir.join("ledger.db").to_string_lossy(), SqliteSync::Normal)?;
+    let org = store
+        .write(|c| orgs::create(c, &OrgProfile::new("ベンチマーク病院", OrgKind::Hospital)))?;
+    let plen = payload_len(&org.uid);
+    // Pre-encode the plain rows (the ledger encodes its own inside the timed region).
+    let plain_rows: Vec<Vec<u8>> = new_entries(n as usize, 0, plen)
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| {
+            Entry {
+                seq: i as u64,
+                prev: Hash::ZERO,
+                time_us: e.time_us,
+                org: org.uid.clone(),
+                author: e.author,
+                kind: e.kind,
+                payload: e.payload,
+            }
+            .encode()
+        })
+        .collect();
+    anyhow::ensure!(
+        plain_rows[0].len() == ENTRY_LEN,
+        "entry is {} bytes",
+        plain_rows[0].len()
+    );
+
+    let mut conn = conn;
+    let t = Instant::now();
+    for (b, chunk) in plain_rows.chunks(BATCH).enumerate() {
+        let tx = conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached(
+                "INSERT INTO plain_entries (org_id, idx, entry) VALUES (?1, ?2, ?3)",
+            )?;
+            for (i, bytes) in chunk.iter().enumerate() {
+                st.execute(rusqlite::params![1i64, (b * BATCH + i) as i64, bytes])?;
+            }
+        }
+        tx.commit()?;
+    }
+    let plain = rate(n, t.elapsed());
+    drop(plain_rows);
+
+    let batches: Vec<Vec<NewEntry>> = (0..n)
+        .step_by(BATCH)
+        .map(|s| new_entries(BATCH.min((n - s) as usize), s, plen))
+        .collect();
+    let t = Instant::now();
+    for batch in &batches {
+        ledger::append_batch(&store, &org, batch)?;
+    }
+    let led = rate(n, t.elapsed());
+    let cp = Checkpointer {
+        key: key.clone(),
+        origin_prefix: "anzen.bench".into(),
+        every_entries: 1,
+        every: Duration::from_secs(1),
+    };
+    store.write(|c| cp.checkpoint(c, &org, true))?;
+    Ok((plain, led, store, org))
+}
+
+fn openssl_rate(dir: &Path, store: &Store, org: &Org) -> Result<Option<f64>> {
+    let path = dir.join("entries.bin");
+    let size = store.read(|c| ledger::size(c, org.id))?;
+    let mut buf = Vec::with_capacity(size as usize * ENTRY_LEN);
+    for (_, b) in store.read(|c| ledger::entry_bytes(c, org.id, 0, size))? {
+        buf.extend_from_slice(&b);
+    }
+    std::fs::write(&path, &buf)?;
+    // Warm the page cache, then take the best of three.
+    let mut best = f64::MAX;
+    for _ in 0..3 {
+        let t = Instant::now();
+        let ok = std::process::Command::new("openssl")
+            .args(["dgst", "-sha256"])
+            .arg(&path)
+            .output()
+            .map(|o| o.status.success());
+        match ok {
+            Ok(true) => best = best.min(t.elapsed().as_secs_f64()),
+            _ => return Ok(None),
+        }
+    }
+    Ok(Some(buf.len() as f64 / best))
+}
+
+fn pg_append(url: &str, n: u64, key: &Arc<SigningKey>) -> Result<(f64, f64)> {
+    let schema = format!("bench_{}", anzen_store::random_hex(6));
+    let store = Store::open_postgres_schema(url, &schema)?;
+    let result = (|| -> Result<(f64, f64)> {
+        let org = store
+            .write(|c| orgs::create(c, &OrgProfile::new("ベンチマーク病院", OrgKind::Hospital)))?;
+        let plen = payload_len(&org.uid);
+        let mut conn = store.conn()?;
+        let client = conn.postgres().context("postgres connection")?;
+        client.batch_execute("CREATE TABLE plain_entries (org_id BIGINT NOT NULL, idx BIGINT NOT NULL, entry BYTEA NOT NULL, PRIMARY KEY (org_id, idx))")?;
+        let rows: Vec<Vec<u8>> = new_entries(n as usize, 0, plen)
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| {
+                Entry {
+                    seq: i as u64,
+                    prev: Hash::ZERO,
+                    time_us: e.time_us,
+                    org: org.uid.clone(),
+                    author: e.author,
+                    kind: e.kind,
+                    payload: e.payload,
+                }
+                .encode()
+            })
+            .collect();
+        let t = Instant::now();
+        for (b, chunk) in rows.chunks(BATCH).enumerate() {
+            let idx: Vec<i64> = (0..chunk.len()).map(|i| (b * BATCH + i) as i64).collect();
+            let bytes: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
+            let mut tx = client.transaction()?;
+            tx.execute("INSERT INTO plain_entries (org_id, idx, entry) SELECT 1, * FROM unnest($1::bigint[], $2::bytea[])", &[&idx, &bytes])?;
+            tx.commit()?;
+        }
+        let plain = rate(n, t.elapsed());
+        drop(conn);
+        let batches: Vec<Vec<NewEntry>> = (0..n)
+            .step_by(BATCH)
+            .map(|s| new_entries(BATCH.min((n - s) as usize), s, plen))
+            .collect();
+        let t = Instant::now();
+        for batch in &batches {
+            ledger::append_batch(&store, &org, batch)?;
+        }
+        let led = rate(n, t.elapsed());
+        let _ = key;
+        Ok((plain, led))
+    })();
+    if let Ok(mut c) = postgres::Client::connect(url, postgres::NoTls) {
+        let _ = c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
+    }
+    result
+}
