@@ -36,6 +36,26 @@ pub enum LedgerCommand {
         #[command(flatten)]
         data: DataArg,
     },
+    /// Print an inclusion proof of one entry under the latest checkpoint, as JSON that
+    /// `anzen ledger verify-proof` (or any RFC 9162 verifier) checks offline.
+    Prove {
+        #[command(flatten)]
+        data: DataArg,
+        /// Organisation (id, uid or name); may be omitted when there is only one.
+        #[arg(long)]
+        org: Option<String>,
+        /// Entry index.
+        #[arg(long)]
+        index: u64,
+    },
+    /// Verify a proof file offline: needs only the proof, its checkpoint and the public key.
+    VerifyProof {
+        /// The JSON written by `anzen ledger prove`.
+        file: PathBuf,
+        /// The ledger's public key (`anzen ledger public-key`), e.g. name+hash+base64.
+        #[arg(long)]
+        key: String,
+    },
     /// Test helper: append batches, printing `ack <batch> <size>` after each commit.
     #[command(hide = true)]
     StressAppend {
@@ -177,6 +197,8 @@ pub fn ledger(cmd: LedgerCommand) -> Result<ExitCode> {
             println!("{}", key.verifier_key());
             Ok(ExitCode::SUCCESS)
         }
+        LedgerCommand::Prove { data, org, index } => prove(&data.dir(), org.as_deref(), index),
+        LedgerCommand::VerifyProof { file, key } => verify_proof(&file, &key),
         LedgerCommand::StressAppend {
             data,
             batches,
@@ -215,4 +237,121 @@ fn stress_append(dir: &Path, batches: u64, batch_size: u64) -> Result<ExitCode> 
         out.flush()?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A self-contained inclusion proof: everything an offline verifier needs besides the key.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ProofFile {
+    /// Canonical entry bytes, base64 (see crates/ledger/FORMAT.md).
+    entry: String,
+    index: u64,
+    tree_size: u64,
+    /// Sibling hashes from the leaf upwards, base64.
+    proof: Vec<String>,
+    /// The signed checkpoint note the proof leads to.
+    checkpoint: String,
+}
+
+fn select_org(store: &Store, key: Option<&str>) -> Result<Org> {
+    match key {
+        Some(k) => store
+            .read(|c| orgs::find(c, k))?
+            .ok_or_else(|| UsageError(format!("no organisation {k:?}")).into()),
+        None => {
+            let all = store.read(orgs::all)?;
+            match <[Org; 1]>::try_from(all) {
+                Ok([o]) => Ok(o),
+                Err(_) => {
+                    Err(UsageError("several organisations: choose one with --org".into()).into())
+                }
+            }
+        }
+    }
+}
+
+fn prove(dir: &Path, org: Option<&str>, index: u64) -> Result<ExitCode> {
+    use base64::Engine;
+    let (_, store, key) = open(dir)?;
+    let org = select_org(&store, org)?;
+    let note = store
+        .read(|c| ledger::latest_checkpoint(c, org.id))?
+        .ok_or_else(|| {
+            UsageError("no checkpoint yet: run `anzen ledger checkpoint` first".into())
+        })?;
+    let cp = Checkpoint::open(&note, &key.verifier_key())?;
+    if index >= cp.size {
+        return Err(UsageError(format!(
+            "entry {index} is not under the latest checkpoint (size {})",
+            cp.size
+        ))
+        .into());
+    }
+    let mut c = store.conn()?;
+    let proof = ledger::inclusion_proof(&mut c, org.id, index, cp.size)?;
+    let entry = ledger::entry_bytes(&mut c, org.id, index, index + 1)?
+        .pop()
+        .ok_or_else(|| UsageError(format!("entry {index} is missing")))?
+        .1;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let file = ProofFile {
+        entry: b64.encode(&entry),
+        index,
+        tree_size: cp.size,
+        proof: proof.iter().map(|h| h.to_base64()).collect(),
+        checkpoint: note,
+    };
+    println!("{}", serde_json::to_string_pretty(&file)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify_proof(path: &Path, key: &str) -> Result<ExitCode> {
+    use base64::Engine;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+    let file: ProofFile = serde_json::from_str(&text)
+        .map_err(|e| UsageError(format!("{}: not a proof file: {e}", path.display())))?;
+    let vk =
+        anzen_ledger::VerifierKey::parse(key).map_err(|e| UsageError(format!("--key: {e}")))?;
+    let outcome = (|| -> Result<anzen_ledger::Entry, anzen_ledger::LedgerError> {
+        let cp = Checkpoint::open(&file.checkpoint, &vk)?;
+        let entry = base64::engine::general_purpose::STANDARD
+            .decode(&file.entry)
+            .map_err(|e| anzen_ledger::LedgerError::MalformedCheckpoint(format!("entry: {e}")))?;
+        let proof = file
+            .proof
+            .iter()
+            .map(|h| anzen_ledger::Hash::from_base64(h))
+            .collect::<Result<Vec<_>, _>>()?;
+        if file.tree_size != cp.size {
+            return Err(anzen_ledger::LedgerError::MalformedCheckpoint(format!(
+                "proof is for size {} but the checkpoint covers {}",
+                file.tree_size, cp.size
+            )));
+        }
+        anzen_ledger::verify_inclusion(
+            &anzen_ledger::leaf_hash(&entry),
+            file.index,
+            cp.size,
+            &proof,
+            &cp.root,
+        )?;
+        anzen_ledger::Entry::decode(&entry)
+    })();
+    match outcome {
+        Ok(e) => {
+            println!(
+                "OK: entry {} ({} by {} at {} µs) is in the ledger signed by {}",
+                file.index,
+                e.kind,
+                e.author,
+                e.time_us,
+                vk.name()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            println!("FAILED: {err}");
+            Ok(ExitCode::from(1))
+        }
+    }
 }

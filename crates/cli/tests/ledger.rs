@@ -354,3 +354,63 @@ fn killed_writer_never_loses_acknowledged_batches() {
         );
     });
 }
+
+#[test]
+fn a_proof_verifies_offline_and_a_tampered_one_does_not() {
+    each_backend(|b, l| {
+        l.append(3, 100);
+        let (code, out) = l.run(&["ledger", "checkpoint"]);
+        assert_eq!(code, 0, "{out}");
+        let stdout = |args: &[&str]| {
+            let o = Command::new(BIN)
+                .args(args)
+                .arg("--data")
+                .arg(l.path())
+                .output()
+                .expect("run");
+            assert!(
+                o.status.success(),
+                "{b}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            String::from_utf8(o.stdout).expect("utf-8")
+        };
+        let key = stdout(&["ledger", "public-key"]).trim().to_owned();
+        let proof = stdout(&["ledger", "prove", "--index", "257"]);
+        let file = l.dir.path().join("proof.json");
+        std::fs::write(&file, &proof).expect("write");
+        let verify = |file: &std::path::Path| {
+            Command::new(BIN)
+                .args(["ledger", "verify-proof"])
+                .arg(file)
+                .args(["--key", &key])
+                .output()
+                .expect("run")
+        };
+        let ok = verify(&file);
+        assert!(
+            ok.status.success(),
+            "{b}: {}",
+            String::from_utf8_lossy(&ok.stdout)
+        );
+        assert!(
+            String::from_utf8_lossy(&ok.stdout).contains("OK: entry 257"),
+            "{b}"
+        );
+
+        let tampered = l.dir.path().join("tampered.json");
+        std::fs::write(&tampered, proof.replace("\"index\": 257", "\"index\": 258"))
+            .expect("write");
+        let bad = verify(&tampered);
+        assert_eq!(
+            bad.status.code(),
+            Some(1),
+            "{b}: {}",
+            String::from_utf8_lossy(&bad.stdout)
+        );
+        assert!(
+            String::from_utf8_lossy(&bad.stdout).contains("FAILED"),
+            "{b}"
+        );
+    });
+}
