@@ -274,7 +274,8 @@ impl Lcg {
 
 #[test]
 fn killed_writer_never_loses_acknowledged_batches() {
-    const BATCH: u64 = 40;
+    // Above the pipelining threshold (256): the two-thread append path is the one killed.
+    const BATCH: u64 = 260;
     const ROUNDS: usize = 50;
     each_backend(|b, l| {
         let mut rng = Lcg(std::process::id() as u64 ^ 0x5eed);

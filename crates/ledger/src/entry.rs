@@ -101,26 +101,20 @@ impl Entry {
     /// Like [`Entry::encode_into`] but reports over-long fields instead of panicking.
     /// On error `out` is left unchanged.
     pub fn try_encode_into(&self, out: &mut Vec<u8>) -> Result<(), LedgerError> {
-        let fields: [(&'static str, &[u8]); 4] = [
-            ("org", self.org.as_bytes()),
-            ("author", self.author.as_bytes()),
-            ("kind", self.kind.as_bytes()),
-            ("payload", &self.payload),
-        ];
-        let mut lens = [0u32; 4];
-        for (slot, (name, f)) in lens.iter_mut().zip(fields) {
-            *slot = u32::try_from(f.len()).map_err(|_| LedgerError::FieldTooLong(name))?;
+        self.as_ref().try_encode_into(out)
+    }
+
+    /// A borrowed view of this entry.
+    pub fn as_ref(&self) -> EntryRef<'_> {
+        EntryRef {
+            seq: self.seq,
+            prev: self.prev,
+            time_us: self.time_us,
+            org: &self.org,
+            author: &self.author,
+            kind: &self.kind,
+            payload: &self.payload,
         }
-        out.reserve(self.encoded_len());
-        out.extend_from_slice(&MAGIC);
-        out.extend_from_slice(&self.seq.to_be_bytes());
-        out.extend_from_slice(&self.prev.0);
-        out.extend_from_slice(&self.time_us.to_be_bytes());
-        for (len, (_, f)) in lens.iter().zip(fields) {
-            out.extend_from_slice(&len.to_be_bytes());
-            out.extend_from_slice(f);
-        }
-        Ok(())
     }
 
     /// Strictly decodes canonical bytes: wrong magic, short input, trailing bytes or
@@ -176,6 +170,32 @@ impl<'a> EntryRef<'a> {
             kind,
             payload,
         })
+    }
+
+    /// Appends the canonical bytes of this (borrowed) entry to `out`: lets a writer encode
+    /// straight from its own buffers without building an owned [`Entry`] per row. On error
+    /// `out` is left unchanged.
+    pub fn try_encode_into(&self, out: &mut Vec<u8>) -> Result<(), LedgerError> {
+        let fields: [(&'static str, &[u8]); 4] = [
+            ("org", self.org.as_bytes()),
+            ("author", self.author.as_bytes()),
+            ("kind", self.kind.as_bytes()),
+            ("payload", self.payload),
+        ];
+        let mut lens = [0u32; 4];
+        for (slot, (name, f)) in lens.iter_mut().zip(fields) {
+            *slot = u32::try_from(f.len()).map_err(|_| LedgerError::FieldTooLong(name))?;
+        }
+        out.reserve(HEADER_LEN + 16 + fields.iter().map(|(_, f)| f.len()).sum::<usize>());
+        out.extend_from_slice(&MAGIC);
+        out.extend_from_slice(&self.seq.to_be_bytes());
+        out.extend_from_slice(&self.prev.0);
+        out.extend_from_slice(&self.time_us.to_be_bytes());
+        for (len, (_, f)) in lens.iter().zip(fields) {
+            out.extend_from_slice(&len.to_be_bytes());
+            out.extend_from_slice(f);
+        }
+        Ok(())
     }
 
     /// Copies into an owned [`Entry`].

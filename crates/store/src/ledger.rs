@@ -21,7 +21,7 @@ use anzen_core::OrgId;
 use anzen_ledger::proof::HashSource;
 use anzen_ledger::verify::{Params, Report, Verifier};
 use anzen_ledger::{
-    Checkpoint, Entry, EntryRef, Frontier, Hash, SigningKey, StoredNode, VerifierKey, leaf_hash,
+    Checkpoint, EntryRef, Frontier, Hash, SigningKey, StoredNode, VerifierKey, leaf_hash,
 };
 
 use crate::orgs::Org;
@@ -116,8 +116,13 @@ pub fn head(conn: &mut Conn, org: OrgId, lock: bool) -> Result<Option<Head>, Sto
 }
 
 /// Appends entries inside the caller's transaction and returns their index range.
+///
+/// On SQLite, large batches are pipelined: one thread encodes and hashes the chain (each
+/// entry embeds the previous leaf hash, so this part is sequential) while this thread
+/// inserts the rows already encoded. Ingestion then runs at about the storage engine's own
+/// speed instead of storage + hashing.
 pub fn append(conn: &mut Conn, org: &Org, entries: &[NewEntry]) -> Result<Range<u64>, StoreError> {
-    let mut h = match head(conn, org.id, true)? {
+    let h = match head(conn, org.id, true)? {
         Some(h) => h,
         None => {
             // First entry: create the head (ON CONFLICT: another process may race us).
@@ -131,29 +136,52 @@ pub fn append(conn: &mut Conn, org: &Org, entries: &[NewEntry]) -> Result<Range<
         }
     };
     let start = h.size;
-    let mut rows: Vec<(u64, Vec<u8>)> = Vec::with_capacity(entries.len());
-    let mut completed: Vec<StoredNode> = Vec::new();
-    for e in entries {
-        let entry = Entry {
-            seq: h.frontier.size(),
-            prev: h.last_leaf,
-            time_us: e.time_us,
-            org: org.uid.clone(),
-            author: e.author.clone(),
-            kind: e.kind.clone(),
-            payload: e.payload.clone(),
-        };
-        let mut bytes = Vec::with_capacity(entry.encoded_len());
-        entry.try_encode_into(&mut bytes)?;
-        let leaf = leaf_hash(&bytes);
-        h.frontier.push(leaf, &mut completed);
-        h.last_leaf = leaf;
-        rows.push((entry.seq, bytes));
-    }
-    insert_rows(conn, org.id, &rows, &completed)?;
+    let chain = Chain {
+        frontier: h.frontier,
+        last_leaf: h.last_leaf,
+        completed: Vec::new(),
+    };
+    let chain = match conn {
+        Conn::Sqlite(c) if entries.len() >= PIPELINE_MIN => {
+            let mut stmt = c.prepare_cached(
+                "INSERT INTO ledger_entries (org_id, idx, entry) VALUES (?1, ?2, ?3)",
+            )?;
+            std::thread::scope(|s| -> Result<Chain, StoreError> {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Encoded>(8);
+                let encoder =
+                    s.spawn(move || encode_chain(&org.uid, entries, chain, |e| tx.send(e).is_ok()));
+                let mut inserted: Result<(), StoreError> = Ok(());
+                for chunk in rx {
+                    for (idx, bytes) in chunk.rows() {
+                        if let Err(e) = stmt.execute(rusqlite::params![org.id.0, i(idx), bytes]) {
+                            inserted = Err(e.into());
+                            break;
+                        }
+                    }
+                    if inserted.is_err() {
+                        break; // dropping the receiver stops the encoder
+                    }
+                }
+                let chain = encoder
+                    .join()
+                    .map_err(|_| StoreError::Decode("ledger encoder thread panicked".into()))??;
+                inserted.map(|()| chain)
+            })?
+        }
+        _ => {
+            let mut chunks = Vec::new();
+            let chain = encode_chain(&org.uid, entries, chain, |e| {
+                chunks.push(e);
+                true
+            })?;
+            insert_encoded(conn, org.id, &chunks)?;
+            chain
+        }
+    };
+    insert_nodes(conn, org.id, &chain.completed)?;
     let n = conn.execute(
         "UPDATE ledger_heads SET size = $2, frontier = $3, last_leaf = $4 WHERE org_id = $1 AND size = $5",
-        params![org.id.0, h.frontier.size(), h.frontier.to_bytes(), h.last_leaf.0.to_vec(), start],
+        params![org.id.0, chain.frontier.size(), chain.frontier.to_bytes(), chain.last_leaf.0.to_vec(), start],
     )?;
     if n != 1 {
         return Err(StoreError::Conflict(format!(
@@ -161,7 +189,110 @@ pub fn append(conn: &mut Conn, org: &Org, entries: &[NewEntry]) -> Result<Range<
             org.id.0
         )));
     }
-    Ok(start..h.frontier.size())
+    Ok(start..chain.frontier.size())
+}
+
+/// Batches at least this large are encoded on a second thread while rows are inserted.
+const PIPELINE_MIN: usize = 256;
+/// Entries per hand-over between the encoder and the inserter.
+const CHUNK: usize = 128;
+
+/// The tree state carried along an append.
+struct Chain {
+    frontier: Frontier,
+    last_leaf: Hash,
+    completed: Vec<StoredNode>,
+}
+
+/// Consecutive encoded entries in one buffer (one allocation per chunk, not per row).
+struct Encoded {
+    start: u64,
+    buf: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Encoded {
+    fn rows(&self) -> impl Iterator<Item = (u64, &[u8])> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(self.ends.iter().copied())
+            .enumerate()
+            .map(|(k, (a, b))| (self.start + k as u64, &self.buf[a..b]))
+    }
+}
+
+/// Encodes and hashes `entries` in order, handing chunks to `emit` (which returns false to
+/// stop early). Sequential by nature: each entry carries the previous leaf hash.
+fn encode_chain(
+    org_uid: &str,
+    entries: &[NewEntry],
+    mut chain: Chain,
+    mut emit: impl FnMut(Encoded) -> bool,
+) -> Result<Chain, StoreError> {
+    for part in entries.chunks(CHUNK) {
+        let mut e = Encoded {
+            start: chain.frontier.size(),
+            buf: Vec::with_capacity(part.len() * 256),
+            ends: Vec::with_capacity(part.len()),
+        };
+        for n in part {
+            let begin = e.buf.len();
+            EntryRef {
+                seq: chain.frontier.size(),
+                prev: chain.last_leaf,
+                time_us: n.time_us,
+                org: org_uid,
+                author: &n.author,
+                kind: &n.kind,
+                payload: &n.payload,
+            }
+            .try_encode_into(&mut e.buf)?;
+            let leaf = leaf_hash(&e.buf[begin..]);
+            chain.frontier.push(leaf, &mut chain.completed);
+            chain.last_leaf = leaf;
+            e.ends.push(e.buf.len());
+        }
+        if !emit(e) {
+            break;
+        }
+    }
+    Ok(chain)
+}
+
+fn insert_encoded(conn: &mut Conn, org: OrgId, chunks: &[Encoded]) -> Result<(), StoreError> {
+    match conn {
+        Conn::Sqlite(c) => {
+            let mut stmt = c.prepare_cached(
+                "INSERT INTO ledger_entries (org_id, idx, entry) VALUES (?1, ?2, ?3)",
+            )?;
+            for (idx, bytes) in chunks.iter().flat_map(Encoded::rows) {
+                stmt.execute(rusqlite::params![org.0, i(idx), bytes])?;
+            }
+        }
+        Conn::Postgres(c) => {
+            // One statement per batch: arrays unnested server-side.
+            let (idxs, bytes): (Vec<i64>, Vec<&[u8]>) = chunks
+                .iter()
+                .flat_map(Encoded::rows)
+                .map(|(x, b)| (i(x), b))
+                .unzip();
+            c.execute(
+                "INSERT INTO ledger_entries (org_id, idx, entry) SELECT $1, * FROM unnest($2::bigint[], $3::bytea[])",
+                &[&org.0, &idxs, &bytes],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn insert_nodes(conn: &mut Conn, org: OrgId, nodes: &[StoredNode]) -> Result<(), StoreError> {
+    for n in nodes {
+        conn.execute(
+            "INSERT INTO ledger_nodes (org_id, level, idx, hash) VALUES ($1, $2, $3, $4)",
+            params![org.0, i64::from(n.level), n.index, n.hash.0.to_vec()],
+        )?;
+    }
+    Ok(())
 }
 
 /// Appends a batch in one transaction of its own (high-rate ingestion). Returns once the
@@ -172,51 +303,6 @@ pub fn append_batch(
     entries: &[NewEntry],
 ) -> Result<Range<u64>, StoreError> {
     store.write(|c| append(c, org, entries))
-}
-
-fn insert_rows(
-    conn: &mut Conn,
-    org: OrgId,
-    rows: &[(u64, Vec<u8>)],
-    nodes: &[StoredNode],
-) -> Result<(), StoreError> {
-    match conn {
-        Conn::Sqlite(c) => {
-            let mut stmt = c.prepare_cached(
-                "INSERT INTO ledger_entries (org_id, idx, entry) VALUES (?1, ?2, ?3)",
-            )?;
-            for (idx, bytes) in rows {
-                stmt.execute(rusqlite::params![org.0, i(*idx), bytes])?;
-            }
-            let mut stmt = c.prepare_cached(
-                "INSERT INTO ledger_nodes (org_id, level, idx, hash) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            for n in nodes {
-                stmt.execute(rusqlite::params![
-                    org.0,
-                    i64::from(n.level),
-                    i(n.index),
-                    &n.hash.0[..]
-                ])?;
-            }
-        }
-        Conn::Postgres(c) => {
-            // One statement per batch: arrays unnested server-side.
-            let idxs: Vec<i64> = rows.iter().map(|(x, _)| i(*x)).collect();
-            let bytes: Vec<&[u8]> = rows.iter().map(|(_, b)| b.as_slice()).collect();
-            c.execute(
-                "INSERT INTO ledger_entries (org_id, idx, entry) SELECT $1, * FROM unnest($2::bigint[], $3::bytea[])",
-                &[&org.0, &idxs, &bytes],
-            )?;
-            for n in nodes {
-                c.execute(
-                    "INSERT INTO ledger_nodes (org_id, level, idx, hash) VALUES ($1, $2, $3, $4)",
-                    &[&org.0, &i64::from(n.level), &i(n.index), &&n.hash.0[..]],
-                )?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Number of entries in an organisation's ledger.
