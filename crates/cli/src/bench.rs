@@ -64,6 +64,27 @@ fn new_entries(n: usize, start: u64, plen: usize) -> Vec<NewEntry> {
         .collect()
 }
 
+/// The bytes the plain baseline inserts: the same 200-byte entries, encoded up front
+/// (the ledger encodes its own inside the timed region).
+fn plain_rows(n: u64, org_uid: &str, plen: usize) -> Vec<Vec<u8>> {
+    new_entries(n as usize, 0, plen)
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| {
+            Entry {
+                seq: i as u64,
+                prev: Hash::ZERO,
+                time_us: e.time_us,
+                org: org_uid.to_owned(),
+                author: e.author,
+                kind: e.kind,
+                payload: e.payload,
+            }
+            .encode()
+        })
+        .collect()
+}
+
 fn rate(n: u64, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64()
 }
@@ -235,23 +256,7 @@ fn sqlite_append(dir: &Path, n: u64, key: &Arc<SigningKey>) -> Result<(f64, f64,
     let org = store
         .write(|c| orgs::create(c, &OrgProfile::new("ベンチマーク病院", OrgKind::Hospital)))?;
     let plen = payload_len(&org.uid);
-    // Pre-encode the plain rows (the ledger encodes its own inside the timed region).
-    let plain_rows: Vec<Vec<u8>> = new_entries(n as usize, 0, plen)
-        .into_iter()
-        .enumerate()
-        .map(|(i, e)| {
-            Entry {
-                seq: i as u64,
-                prev: Hash::ZERO,
-                time_us: e.time_us,
-                org: org.uid.clone(),
-                author: e.author,
-                kind: e.kind,
-                payload: e.payload,
-            }
-            .encode()
-        })
-        .collect();
+    let plain_rows: Vec<Vec<u8>> = plain_rows(n, &org.uid, plen);
     anyhow::ensure!(
         plain_rows[0].len() == ENTRY_LEN,
         "entry is {} bytes",
@@ -329,22 +334,7 @@ fn pg_append(url: &str, n: u64, key: &Arc<SigningKey>) -> Result<(f64, f64)> {
         let mut conn = store.conn()?;
         let client = conn.postgres().context("postgres connection")?;
         client.batch_execute("CREATE TABLE plain_entries (org_id BIGINT NOT NULL, idx BIGINT NOT NULL, entry BYTEA NOT NULL, PRIMARY KEY (org_id, idx))")?;
-        let rows: Vec<Vec<u8>> = new_entries(n as usize, 0, plen)
-            .into_iter()
-            .enumerate()
-            .map(|(i, e)| {
-                Entry {
-                    seq: i as u64,
-                    prev: Hash::ZERO,
-                    time_us: e.time_us,
-                    org: org.uid.clone(),
-                    author: e.author,
-                    kind: e.kind,
-                    payload: e.payload,
-                }
-                .encode()
-            })
-            .collect();
+        let rows: Vec<Vec<u8>> = plain_rows(n, &org.uid, plen);
         let t = Instant::now();
         for (b, chunk) in rows.chunks(BATCH).enumerate() {
             let idx: Vec<i64> = (0..chunk.len()).map(|i| (b * BATCH + i) as i64).collect();

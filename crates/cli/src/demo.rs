@@ -122,17 +122,7 @@ pub fn seed(store: &Store) -> Result<()> {
         updated.security_officer_contact = Some("03-1234-5678（内線 101）".into());
         updated.csirt =
             Some("山田 太郎（院長）\n佐藤 花子（事務長）\n鈴木 一郎（看護師長）".into());
-        orgs::update(c, org.id, &updated)?;
-        audit::record(
-            c,
-            &org,
-            "demo",
-            "org.update",
-            &audit::Change {
-                before: Some(&profile),
-                after: Some(&updated),
-            },
-        )?;
+        orgs::update_audited(c, &org, "demo", &updated)?;
 
         // A second facility of the same group: the demo administrator switches between them.
         let mut nurse = OrgProfile::new(

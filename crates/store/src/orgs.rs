@@ -126,6 +126,28 @@ pub fn update(conn: &mut Conn, id: OrgId, p: &OrgProfile) -> Result<(), StoreErr
     Ok(())
 }
 
+/// Changes the facility profile and records the change (before and after) in the
+/// organisation's audit ledger, in the caller's transaction.
+pub fn update_audited(
+    conn: &mut Conn,
+    org: &Org,
+    actor: &str,
+    new: &OrgProfile,
+) -> Result<(), StoreError> {
+    update(conn, org.id, new)?;
+    crate::audit::record(
+        conn,
+        org,
+        actor,
+        "org.update",
+        &crate::audit::Change {
+            before: Some(&org.profile),
+            after: Some(new),
+        },
+    )?;
+    Ok(())
+}
+
 pub fn get(conn: &mut Conn, id: OrgId) -> Result<Option<Org>, StoreError> {
     conn.query_opt(
         &format!("SELECT {COLUMNS} FROM orgs WHERE id = $1"),

@@ -9,7 +9,7 @@
 use anzen_core::{Action, Role};
 use anzen_store::ledger::{self, EntryQuery};
 use anzen_store::orgs::{self, Org, OrgProfile};
-use anzen_store::{audit, tokens};
+use anzen_store::tokens;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -226,20 +226,7 @@ async fn put_org(
     }
     let (before, actor, new) = (auth.org.clone(), auth.actor.clone(), p.clone());
     state
-        .tx(move |c| {
-            orgs::update(c, before.id, &new)?;
-            audit::record(
-                c,
-                &before,
-                &actor,
-                "org.update",
-                &audit::Change {
-                    before: Some(&before.profile),
-                    after: Some(&new),
-                },
-            )?;
-            Ok(())
-        })
+        .tx(move |c| Ok(orgs::update_audited(c, &before, &actor, &new)?))
         .await?;
     let mut o = auth.org.clone();
     o.profile = p;

@@ -21,6 +21,13 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
         .map_err(|e| AppError::Internal(format!("argon2: {e}")))
 }
 
+/// [`hash_password`] on a blocking thread (Argon2 must not stall the async workers).
+pub async fn hash_password_off_thread(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+}
+
 /// Checks a password against a stored hash. Unparseable hashes never verify.
 pub fn verify_password(password: &str, stored: &str) -> bool {
     match PasswordHash::new(stored) {

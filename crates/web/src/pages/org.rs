@@ -4,7 +4,7 @@
 use anzen_core::calendar::{FiscalYear, wareki};
 use anzen_core::{Action, OrgId, OrgKind, Role};
 use anzen_store::orgs::{self, OrgProfile};
-use anzen_store::{audit, ledger, users};
+use anzen_store::{ledger, users};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
@@ -336,20 +336,7 @@ pub async fn save_profile(
     };
     let (before, actor, new) = (ctx.org.clone(), ctx.actor(), profile.clone());
     state
-        .tx(move |c| {
-            orgs::update(c, before.id, &new)?;
-            audit::record(
-                c,
-                &before,
-                &actor,
-                "org.update",
-                &audit::Change {
-                    before: Some(&before.profile),
-                    after: Some(&new),
-                },
-            )?;
-            Ok(())
-        })
+        .tx(move |c| Ok(orgs::update_audited(c, &before, &actor, &new)?))
         .await?;
     profile_page_for(&state, &ctx, profile, Vec::new(), true)
 }

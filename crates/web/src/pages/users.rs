@@ -141,12 +141,7 @@ pub async fn add(
         return page(&state, &ctx, None, None, errors).await;
     };
     let temp = temporary_password();
-    let hash = {
-        let t = temp.clone();
-        tokio::task::spawn_blocking(move || creds::hash_password(&t))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))??
-    };
+    let hash = creds::hash_password_off_thread(temp.clone()).await?;
     let (org_rec, actor, name) = (ctx.org.clone(), ctx.actor(), form.name.trim().to_owned());
     let e2 = email.clone();
     let created = state
@@ -290,12 +285,7 @@ pub async fn reset(
     ctx.require(Action::ManageUsers)?;
     let (uid, email, _) = target(&state, &ctx, user).await?;
     let temp = temporary_password();
-    let hash = {
-        let t = temp.clone();
-        tokio::task::spawn_blocking(move || creds::hash_password(&t))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))??
-    };
+    let hash = creds::hash_password_off_thread(temp.clone()).await?;
     let reset_mfa = form.reset_mfa.is_some();
     let (org_rec, actor, e2) = (ctx.org.clone(), ctx.actor(), email.clone());
     state
