@@ -220,6 +220,7 @@ fn warn_unknown_keys(path: &Path, text: &str) {
             "web",
             &[
                 "session_idle_minutes",
+                "session_idle_seconds",
                 "session_absolute_hours",
                 "behind_https_proxy",
                 "lockout_threshold",

@@ -36,11 +36,14 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
             (t.path().to_owned(), Some(t))
         }
     };
-    let cfg = Config {
-        listen: args.listen,
-        ..Config::default()
-    };
     let fresh = !dir.join(crate::config::CONFIG_FILE).exists();
+    // An existing demo directory keeps its own settings; only the address comes from the flag.
+    let mut cfg = if fresh {
+        Config::default()
+    } else {
+        Config::load(&dir)?
+    };
+    cfg.listen = args.listen;
     let (store, _key) = create_data_dir(&dir, &cfg)?;
     let checkpointer = cfg.checkpointer(&dir)?;
     if fresh {

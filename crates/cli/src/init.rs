@@ -98,8 +98,12 @@ pub fn create_data_dir(dir: &Path, cfg: &Config) -> Result<(Store, SigningKey)> 
             anzen_store::redact_url(&cfg.database)
         )
     })?;
-    std::fs::write(dir.join(config::CONFIG_FILE), cfg.to_documented_toml())
-        .with_context(|| format!("writing {}", dir.join(config::CONFIG_FILE).display()))?;
+    // Never overwrite a configuration the operator may have edited.
+    let cfg_path = dir.join(config::CONFIG_FILE);
+    if !cfg_path.exists() {
+        std::fs::write(&cfg_path, cfg.to_documented_toml())
+            .with_context(|| format!("writing {}", cfg_path.display()))?;
+    }
     Ok((store, key))
 }
 
