@@ -89,9 +89,12 @@ fn init_tracing() {
     let filter = EnvFilter::try_from_env("ANZEN_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,postgres=warn,tokio_postgres=warn"));
     let json = std::env::var("ANZEN_LOG_FORMAT").is_ok_and(|v| v == "json");
+    // Colours only on a terminal: log files and log collectors get plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
     if json {
         builder.json().init();
     } else {
