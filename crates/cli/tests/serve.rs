@@ -26,13 +26,18 @@ fn start(args: &[&str]) -> (Server, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start anzen");
-    let stderr = child.stderr.take().expect("stderr");
+    let Some(stderr) = child.stderr.take() else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("no stderr pipe");
+    };
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             let _ = tx.send(line);
         }
     });
+    let server = Server(child);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let line = rx
@@ -43,7 +48,7 @@ fn start(args: &[&str]) -> (Server, String) {
             let addr = addr
                 .trim_matches(|c: char| !c.is_ascii_digit() && c != '.' && c != ':')
                 .to_owned();
-            return (Server(child), addr);
+            return (server, addr);
         }
     }
 }
