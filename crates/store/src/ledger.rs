@@ -552,19 +552,48 @@ pub fn verify(
     let mut v = Verifier::new(&params);
     match conn {
         Conn::Sqlite(c) => {
-            let mut stmt =
-                c.prepare("SELECT idx, entry FROM ledger_entries WHERE org_id = ?1 ORDER BY idx")?;
-            let mut rows = stmt.query([org.id.0])?;
-            while let Some(r) = rows.next()? {
-                let idx: i64 = r.get(0)?;
-                // A tampered row may not even be a blob any more: whatever it holds is
-                // handed to the verifier, which reports it instead of stopping.
-                let bytes: &[u8] = match r.get_ref(1)? {
-                    rusqlite::types::ValueRef::Blob(b) | rusqlite::types::ValueRef::Text(b) => b,
-                    _ => &[],
-                };
-                v.push_row(u64::try_from(idx).unwrap_or(u64::MAX), bytes);
-            }
+            // Reading rows is a large share of the work: a second thread steps SQLite and
+            // hands over batches while this one feeds the verifier (whose hash workers use
+            // the remaining CPU).
+            let org_id = org.id.0;
+            std::thread::scope(|s| -> Result<(), StoreError> {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<RowBatch>(4);
+                let reader = s.spawn(move || -> Result<(), StoreError> {
+                    let mut stmt = c.prepare(
+                        "SELECT idx, entry FROM ledger_entries WHERE org_id = ?1 ORDER BY idx",
+                    )?;
+                    let mut rows = stmt.query([org_id])?;
+                    let mut batch = RowBatch::default();
+                    while let Some(r) = rows.next()? {
+                        let idx: i64 = r.get(0)?;
+                        // A tampered row may not even be a blob any more: whatever it holds
+                        // is handed to the verifier, which reports it instead of stopping.
+                        let bytes: &[u8] = match r.get_ref(1)? {
+                            rusqlite::types::ValueRef::Blob(b)
+                            | rusqlite::types::ValueRef::Text(b) => b,
+                            _ => &[],
+                        };
+                        batch.push(u64::try_from(idx).unwrap_or(u64::MAX), bytes);
+                        if batch.idx.len() == READ_BATCH
+                            && tx.send(std::mem::take(&mut batch)).is_err()
+                        {
+                            return Ok(());
+                        }
+                    }
+                    if !batch.idx.is_empty() {
+                        let _ = tx.send(batch);
+                    }
+                    Ok(())
+                });
+                for batch in rx {
+                    for (idx, bytes) in batch.rows() {
+                        v.push_row(idx, bytes);
+                    }
+                }
+                reader
+                    .join()
+                    .map_err(|_| StoreError::Decode("ledger reader thread panicked".into()))?
+            })?;
         }
         Conn::Postgres(_) => {
             // Page by index: the primary key makes each page one index range scan.
@@ -584,6 +613,33 @@ pub fn verify(
         }
     }
     Ok(v.finish())
+}
+
+/// Rows read per hand-over from the reader thread to the verifier.
+const READ_BATCH: usize = 4096;
+
+/// Stored rows in one buffer: indices as stored, bytes back to back.
+#[derive(Default)]
+struct RowBatch {
+    idx: Vec<u64>,
+    buf: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl RowBatch {
+    fn push(&mut self, idx: u64, bytes: &[u8]) {
+        self.idx.push(idx);
+        self.buf.extend_from_slice(bytes);
+        self.ends.push(self.buf.len());
+    }
+
+    fn rows(&self) -> impl Iterator<Item = (u64, &[u8])> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        self.idx
+            .iter()
+            .zip(starts.zip(self.ends.iter().copied()))
+            .map(|(i, (a, b))| (*i, &self.buf[a..b]))
+    }
 }
 
 /// Records a verification result (shown on the audit page).
