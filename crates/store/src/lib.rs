@@ -16,6 +16,7 @@ pub mod sessions;
 pub mod testing;
 pub mod tokens;
 pub mod users;
+pub mod webauthn;
 
 use std::path::Path;
 use std::time::Duration;

@@ -20,6 +20,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_ledger.sql"),
         postgres: include_str!("../migrations/postgres/0002_ledger.sql"),
     },
+    Migration {
+        name: "0003_webauthn",
+        sqlite: include_str!("../migrations/sqlite/0003_webauthn.sql"),
+        postgres: include_str!("../migrations/postgres/0003_webauthn.sql"),
+    },
 ];
 
 pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {

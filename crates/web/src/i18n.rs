@@ -58,6 +58,8 @@ const TABLE: &[(&str, &str, &str)] = &[
         "6-digit code from your authenticator app (or a recovery code)",
     ),
     ("mfa.submit", "確認", "Verify"),
+    ("mfa.or", "または", "or"),
+    ("mfa.passkey", "パスキーで確認", "Verify with a passkey"),
     (
         "mfa.failed",
         "コードが正しくないか、すでに使用されています。",
@@ -117,6 +119,17 @@ const TABLE: &[(&str, &str, &str)] = &[
         "account.tokens",
         "API アクセストークン",
         "API access tokens",
+    ),
+    (
+        "account.passkeys",
+        "パスキー（二要素認証）",
+        "Passkeys (second factor)",
+    ),
+    ("account.passkey.name", "パスキーの名前", "Passkey name"),
+    (
+        "account.passkey.add",
+        "パスキーを登録",
+        "Register a passkey",
     ),
 ];
 

@@ -10,6 +10,7 @@ mod i18n;
 mod metrics;
 mod pages;
 mod security;
+mod webauthn;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,6 +42,17 @@ pub struct WebConfig {
     pub password_policy: PasswordPolicy,
     /// Shown in authenticator apps.
     pub totp_issuer: String,
+    /// WebAuthn relying-party id for passkeys: the host name browsers open anzen at
+    /// (e.g. `anzen.example-clinic.jp`). Passkeys are bound to it; changing it makes the
+    /// registered passkeys unusable. None (default): passkeys work only when the browser
+    /// opens anzen at `localhost` (the id is then `localhost`, taken from the request);
+    /// on any other host they are unavailable until this is set. WebAuthn needs a secure
+    /// context: HTTPS, or `http://localhost`.
+    pub webauthn_rp_id: Option<String>,
+    /// The exact origin browsers use with `webauthn_rp_id`, scheme and port included
+    /// (e.g. `https://anzen.example-clinic.jp:8443`). None (default): `https://` + the
+    /// relying-party id; for `localhost`, the request's own scheme and Host.
+    pub webauthn_origin: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -54,6 +66,8 @@ impl Default for WebConfig {
             login_rate_per_minute: 20,
             password_policy: PasswordPolicy::default(),
             totp_issuer: "anzen".to_owned(),
+            webauthn_rp_id: None,
+            webauthn_origin: None,
         }
     }
 }

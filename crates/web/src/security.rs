@@ -67,11 +67,13 @@ pub async fn headers(req: Request, next: Next) -> Response {
 
 const APP_CSS: &str = include_str!("../static/app.css");
 const APP_JS: &str = include_str!("../static/app.js");
+const WEBAUTHN_JS: &str = include_str!("../static/webauthn.js");
 
 pub async fn static_file(Path(file): Path<String>) -> Response {
     let (body, ty) = match file.as_str() {
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
         "app.js" => (APP_JS, "text/javascript; charset=utf-8"),
+        "webauthn.js" => (WEBAUTHN_JS, "text/javascript; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     (

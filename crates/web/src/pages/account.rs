@@ -35,10 +35,14 @@ struct AccountPage {
     tokens: Vec<TokenRow>,
     new_token: Option<String>,
     recovery_left: i64,
+    passkeys: Vec<crate::webauthn::PasskeyRow>,
+    /// Why passkeys cannot be registered from this address, if they cannot.
+    passkey_unavailable: Option<&'static str>,
 }
 
 pub(crate) async fn account_page(
     state: &AppState,
+    headers: &axum::http::HeaderMap,
     s: &AnySession,
     new_token: Option<String>,
 ) -> Result<Response, AppError> {
@@ -56,6 +60,10 @@ pub(crate) async fn account_page(
         })
         .await?;
     let now = anzen_store::now_us();
+    let passkeys = crate::webauthn::rows(state, uid).await?;
+    let passkey_unavailable = crate::webauthn::relying_party(&state.config, headers)
+        .err()
+        .map(|_| crate::webauthn::unavailable_message());
     render(&AccountPage {
         layout: Layout::user(state, s, s.t.s("account.title")),
         email: s.user.email.clone(),
@@ -90,11 +98,17 @@ pub(crate) async fn account_page(
             .collect(),
         new_token,
         recovery_left,
+        passkeys,
+        passkey_unavailable,
     })
 }
 
-pub async fn page(State(state): State<AppState>, auth: Authed) -> Result<Response, AppError> {
-    account_page(&state, &auth.0, None).await
+pub async fn page(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    auth: Authed,
+) -> Result<Response, AppError> {
+    account_page(&state, &headers, &auth.0, None).await
 }
 
 #[derive(Template)]
@@ -224,6 +238,7 @@ pub struct TokenForm {
 
 pub async fn create_token(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     auth: Authed,
     Path(org): Path<i64>,
     Form(form): Form<TokenForm>,
@@ -255,7 +270,7 @@ pub async fn create_token(
             Ok(secret)
         })
         .await?;
-    account_page(&state, &ctx.auth, Some(secret)).await
+    account_page(&state, &headers, &ctx.auth, Some(secret)).await
 }
 
 #[derive(Deserialize)]

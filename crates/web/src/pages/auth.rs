@@ -44,7 +44,7 @@ pub struct LoginForm {
 }
 
 /// Appends an auth event to the ledger of every organisation the user belongs to.
-fn record_for_user<P: Serialize>(
+pub(crate) fn record_for_user<P: Serialize>(
     c: &mut Conn,
     user: &User,
     kind: &str,
@@ -156,9 +156,15 @@ pub async fn login(
 struct MfaPage {
     layout: Layout,
     error: Option<String>,
+    /// Offer a passkey beside the code (the user has one usable from this address).
+    passkey: bool,
 }
 
-pub async fn mfa_page(s: AnySession) -> Result<Response, AppError> {
+pub async fn mfa_page(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    s: AnySession,
+) -> Result<Response, AppError> {
     if s.user.totp_secret.is_none() {
         return Ok(Redirect::to("/mfa/setup").into_response());
     }
@@ -170,6 +176,7 @@ pub async fn mfa_page(s: AnySession) -> Result<Response, AppError> {
     render(&MfaPage {
         layout,
         error: None,
+        passkey: crate::webauthn::offer_on_mfa(&state, &headers, s.user.id).await?,
     })
 }
 
@@ -184,6 +191,7 @@ pub struct CodeForm {
 pub async fn mfa(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
     s: AnySession,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, AppError> {
@@ -256,6 +264,7 @@ pub async fn mfa(
     render(&MfaPage {
         layout,
         error: Some(s.t.s("mfa.failed").to_owned()),
+        passkey: crate::webauthn::offer_on_mfa(&state, &headers, s.user.id).await?,
     })
     .map(|r| (axum::http::StatusCode::UNAUTHORIZED, r).into_response())
 }

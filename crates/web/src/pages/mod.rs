@@ -26,10 +26,24 @@ pub fn routes() -> Router<AppState> {
             "/mfa/setup",
             get(auth::mfa_setup_page).post(auth::mfa_setup),
         )
+        .route("/mfa/passkey/start", post(crate::webauthn::auth_start))
+        .route("/mfa/passkey/finish", post(crate::webauthn::auth_finish))
         .route("/lock", get(auth::lock_page).post(auth::unlock))
         .route("/lang", post(auth::set_lang))
         .route("/orgs", get(org::choose))
         .route("/account", get(account::page))
+        .route(
+            "/account/passkeys/register/start",
+            post(crate::webauthn::register_start),
+        )
+        .route(
+            "/account/passkeys/register/finish",
+            post(crate::webauthn::register_finish),
+        )
+        .route(
+            "/account/passkeys/{id}/remove",
+            post(crate::webauthn::remove),
+        )
         .route(
             "/account/password",
             get(account::password_page).post(account::change_password),

@@ -7,3 +7,4 @@ mod common;
 mod headers;
 mod isolation;
 mod matrix;
+mod webauthn;
