@@ -51,6 +51,11 @@ pub struct WebSection {
     pub lockout_threshold: i64,
     pub lockout_minutes: u64,
     pub login_rate_per_minute: usize,
+    /// WebAuthn (passkeys): the host name browsers use for anzen, e.g. `anzen.example.jp`.
+    /// Unset: passkeys work only when anzen is opened at `localhost`.
+    pub webauthn_rp_id: Option<String>,
+    /// The exact origin for `webauthn_rp_id`, e.g. `https://anzen.example.jp`.
+    pub webauthn_origin: Option<String>,
 }
 
 impl Default for WebSection {
@@ -63,6 +68,8 @@ impl Default for WebSection {
             lockout_threshold: 5,
             lockout_minutes: 15,
             login_rate_per_minute: 20,
+            webauthn_rp_id: None,
+            webauthn_origin: None,
         }
     }
 }
@@ -143,6 +150,8 @@ impl Config {
             lockout_threshold: self.web.lockout_threshold,
             lockout_duration: Duration::from_secs(self.web.lockout_minutes * 60),
             login_rate_per_minute: self.web.login_rate_per_minute,
+            webauthn_rp_id: self.web.webauthn_rp_id.clone(),
+            webauthn_origin: self.web.webauthn_origin.clone(),
             ..anzen_web::WebConfig::default()
         }
     }
@@ -189,6 +198,10 @@ impl Config {
              lockout_threshold = {}\n\
              lockout_minutes = {}\n\
              login_rate_per_minute = {}\n\
+             # Passkeys (WebAuthn): the host name and origin browsers use for anzen.\n\
+             # Unset: passkeys work only when anzen is opened at http://localhost.\n\
+             # webauthn_rp_id = \"anzen.example.jp\"\n\
+             # webauthn_origin = \"https://anzen.example.jp\"\n\
              \n\
              [ledger]\n\
              checkpoint_every_entries = {}\n\
@@ -226,6 +239,8 @@ fn warn_unknown_keys(path: &Path, text: &str) {
                 "lockout_threshold",
                 "lockout_minutes",
                 "login_rate_per_minute",
+                "webauthn_rp_id",
+                "webauthn_origin",
             ],
         ),
         (

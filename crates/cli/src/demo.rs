@@ -59,6 +59,10 @@ pub fn run(args: DemoArgs) -> Result<ExitCode> {
             println!();
             println!("anzen デモ / demo");
             println!("  URL:            http://{addr}/");
+            if addr.ip().is_loopback() {
+                // Passkeys need a host name in a secure context: localhost, not 127.0.0.1.
+                println!("  パスキー / passkeys: http://localhost:{}/", addr.port());
+            }
             println!("  メール / e-mail: {DEMO_EMAIL}");
             println!("  パスワード:      {DEMO_PASSWORD}");
             println!(

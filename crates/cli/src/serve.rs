@@ -133,6 +133,7 @@ async fn housekeeping(store: Store, web: anzen_web::WebConfig) {
             let now = anzen_store::now_us();
             // Idle sessions are kept (locked) for a day so the user can unlock; then purged.
             let mut c = s.conn()?;
+            anzen_store::webauthn::purge_expired_challenges(&mut c, now)?;
             anzen_store::sessions::purge_expired(&mut c, now - idle.max(86_400_000_000), now - abs)
         })
         .await;

@@ -294,6 +294,8 @@ pub async fn reset(
             if reset_mfa {
                 users::set_totp(c, uid, None)?;
                 users::replace_recovery_codes(c, uid, &[])?;
+                // Every second factor goes: passkeys too.
+                anzen_store::webauthn::delete_for_user(c, uid)?;
             }
             sessions::delete_for_user(c, uid)?;
             audit::record(
