@@ -44,6 +44,13 @@ fn from_row(r: &Row) -> Result<User, StoreError> {
     })
 }
 
+impl User {
+    /// Locked out by repeated failures until `locked_until`.
+    pub fn is_locked(&self, now_us: i64) -> bool {
+        self.locked_until.is_some_and(|t| t > now_us)
+    }
+}
+
 /// Normalises an e-mail address for lookup (case-insensitive, trimmed).
 pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()

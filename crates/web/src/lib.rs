@@ -55,6 +55,16 @@ pub struct WebConfig {
     pub webauthn_origin: Option<String>,
 }
 
+impl WebConfig {
+    /// `(failed attempts before locking, lock duration in µs)` as the store records them.
+    pub fn lockout(&self) -> (i64, i64) {
+        (
+            self.lockout_threshold,
+            i64::try_from(self.lockout_duration.as_micros()).unwrap_or(i64::MAX),
+        )
+    }
+}
+
 impl Default for WebConfig {
     fn default() -> Self {
         WebConfig {

@@ -612,11 +612,8 @@ pub async fn auth_finish(
     };
     let user = s.user.clone();
     let sid = s.id.clone();
-    let locked = user.locked_until.is_some_and(|u| u > anzen_store::now_us());
-    let (threshold, lock_for) = (
-        state.config.lockout_threshold,
-        state.config.lockout_duration.as_micros() as i64,
-    );
+    let locked = user.is_locked(anzen_store::now_us());
+    let (threshold, lock_for) = state.config.lockout();
     let ip_s = ip.map(|i| i.to_string());
     let outcome = state
         .tx(move |c| {

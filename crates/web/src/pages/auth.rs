@@ -99,14 +99,11 @@ pub async fn login(
     let ok = tokio::task::spawn_blocking(move || creds::verify_password(&pw, &hash))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    let locked = user.locked_until.is_some_and(|u| u > anzen_store::now_us());
+    let locked = user.is_locked(anzen_store::now_us());
     let ip_s = ip.map(|i| i.to_string());
     if !ok || locked || user.disabled {
         state.metrics.logins_failed.fetch_add(1, Ordering::Relaxed);
-        let (threshold, lock_for) = (
-            state.config.lockout_threshold,
-            state.config.lockout_duration.as_micros() as i64,
-        );
+        let (threshold, lock_for) = state.config.lockout();
         let reason = if locked {
             "locked"
         } else if user.disabled {
@@ -208,11 +205,8 @@ pub async fn mfa(
     let recovery_hash = creds::recovery_code_hash(&form.code);
     let user = s.user.clone();
     let sid = s.id.clone();
-    let locked = user.locked_until.is_some_and(|u| u > anzen_store::now_us());
-    let (threshold, lock_for) = (
-        state.config.lockout_threshold,
-        state.config.lockout_duration.as_micros() as i64,
-    );
+    let locked = user.is_locked(anzen_store::now_us());
+    let (threshold, lock_for) = state.config.lockout();
     let ip_s = ip.map(|i| i.to_string());
     let ok = state
         .tx(move |c| {
@@ -414,10 +408,7 @@ pub async fn unlock(
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let (user, sid) = (s.user.clone(), s.id.clone());
-    let (threshold, lock_for) = (
-        state.config.lockout_threshold,
-        state.config.lockout_duration.as_micros() as i64,
-    );
+    let (threshold, lock_for) = state.config.lockout();
     let failed_total = state
         .tx(move |c| {
             if ok {

@@ -58,9 +58,7 @@ async fn page(
                     name,
                     role,
                     mfa: u.as_ref().is_some_and(|u| u.totp_secret.is_some()),
-                    locked: u
-                        .as_ref()
-                        .is_some_and(|u| u.locked_until.is_some_and(|t| t > now)),
+                    locked: u.as_ref().is_some_and(|u| u.is_locked(now)),
                     is_self: uid == me,
                 });
             }
@@ -199,12 +197,19 @@ pub struct RoleForm {
     role: String,
 }
 
-/// Loads the target member, refusing users of other organisations (404) and oneself.
+/// The checks every action on another member starts with: membership of the
+/// organisation, CSRF, permission to manage users, then the target member — refusing users
+/// of other organisations (404) and oneself. Returns (context, user, e-mail, current role).
 async fn target(
     state: &AppState,
-    ctx: &OrgCtx,
+    auth: Authed,
+    org: i64,
     user: i64,
-) -> Result<(UserId, String, Role), AppError> {
+    csrf: &str,
+) -> Result<(OrgCtx, UserId, String, Role), AppError> {
+    let ctx = auth.in_org(state, OrgId(org)).await?;
+    ctx.auth.check_csrf(csrf)?;
+    ctx.require(Action::ManageUsers)?;
     let (org_id, uid) = (ctx.org.id, UserId(user));
     if uid == ctx.auth.user.id {
         return Err(AppError::BadRequest(
@@ -215,9 +220,10 @@ async fn target(
         .db(move |c| {
             let role = orgs::role_of(c, uid, org_id)?.ok_or(AppError::NotFound)?;
             let u = users::get(c, uid)?.ok_or(AppError::NotFound)?;
-            Ok((uid, u.email, role))
+            Ok((u.email, role))
         })
         .await
+        .map(|(email, role)| (ctx, uid, email, role))
 }
 
 pub async fn set_role(
@@ -226,10 +232,7 @@ pub async fn set_role(
     Path((org, user)): Path<(i64, i64)>,
     Form(form): Form<RoleForm>,
 ) -> Result<Response, AppError> {
-    let ctx = auth.in_org(&state, OrgId(org)).await?;
-    ctx.auth.check_csrf(&form.csrf)?;
-    ctx.require(Action::ManageUsers)?;
-    let (uid, email, prev) = target(&state, &ctx, user).await?;
+    let (ctx, uid, email, prev) = target(&state, auth, org, user, &form.csrf).await?;
     let role = Role::parse(&form.role).ok_or_else(|| {
         AppError::BadRequest(format!("役割「{}」は選択肢にありません。", form.role))
     })?;
@@ -280,10 +283,7 @@ pub async fn reset(
     Path((org, user)): Path<(i64, i64)>,
     Form(form): Form<ResetForm>,
 ) -> Result<Response, AppError> {
-    let ctx = auth.in_org(&state, OrgId(org)).await?;
-    ctx.auth.check_csrf(&form.csrf)?;
-    ctx.require(Action::ManageUsers)?;
-    let (uid, email, _) = target(&state, &ctx, user).await?;
+    let (ctx, uid, email, _) = target(&state, auth, org, user, &form.csrf).await?;
     let temp = temporary_password();
     let hash = creds::hash_password_off_thread(temp.clone()).await?;
     let reset_mfa = form.reset_mfa.is_some();
@@ -330,10 +330,7 @@ pub async fn remove(
     Path((org, user)): Path<(i64, i64)>,
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, AppError> {
-    let ctx = auth.in_org(&state, OrgId(org)).await?;
-    ctx.auth.check_csrf(&form.csrf)?;
-    ctx.require(Action::ManageUsers)?;
-    let (uid, email, prev) = target(&state, &ctx, user).await?;
+    let (ctx, uid, email, prev) = target(&state, auth, org, user, &form.csrf).await?;
     let (org_rec, actor, e2) = (ctx.org.clone(), ctx.actor(), email.clone());
     state
         .tx(move |c| {
