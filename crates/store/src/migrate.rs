@@ -25,6 +25,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_webauthn.sql"),
         postgres: include_str!("../migrations/postgres/0003_webauthn.sql"),
     },
+    Migration {
+        name: "0004_assessments",
+        sqlite: include_str!("../migrations/sqlite/0004_assessments.sql"),
+        postgres: include_str!("../migrations/postgres/0004_assessments.sql"),
+    },
 ];
 
 pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {
