@@ -247,3 +247,66 @@ async fn audit_body(app: App) {
 fn audit_trail_records_each_event_in_the_right_organisation() {
     run(test_config(), audit_body);
 }
+
+async fn verification_body(app: App) {
+    let s = app.seed.clone();
+    let (a, b) = (s.a.id, s.b.id);
+    let auditor = s.a_user(Role::Auditor).clone();
+    let browser = app.sign_in(&auditor).await;
+    let (status, html) = browser.text(&format!("/o/{}/audit", a.0)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("まだ検証していません"),
+        "no result yet: {html}"
+    );
+
+    // What `anzen verify` records: a failure in B must never show in A, A's own result must.
+    app.db(move |c| {
+        anzen_store::ledger::record_verification(
+            c,
+            b,
+            false,
+            9,
+            "FAILED: 1 problems\nentry 3: modified",
+        )?;
+        anzen_store::ledger::record_verification(
+            c,
+            a,
+            true,
+            42,
+            "OK: 42 entries, 1 checkpoints, signed up to 42",
+        )
+    })
+    .await;
+    let (status, html) = browser.text(&format!("/o/{}/audit", a.0)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("全42件の記録が署名済みチェックポイントと一致しました"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("entry 3: modified"),
+        "another organisation's result leaked: {html}"
+    );
+
+    app.db(move |c| {
+        anzen_store::ledger::record_verification(
+            c,
+            a,
+            false,
+            42,
+            "FAILED: 1 problems\nentry 7: deleted",
+        )
+    })
+    .await;
+    let (_, html) = browser.text(&format!("/o/{}/audit", a.0)).await;
+    assert!(
+        html.contains("異常を検出しました") && html.contains("entry 7: deleted"),
+        "{html}"
+    );
+}
+
+#[test]
+fn audit_page_shows_the_latest_verification_of_this_organisation_only() {
+    run(test_config(), verification_body);
+}
