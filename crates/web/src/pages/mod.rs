@@ -3,6 +3,7 @@
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod checklist;
 pub mod org;
 pub mod users;
 
@@ -58,6 +59,14 @@ pub fn routes() -> Router<AppState> {
         .route("/o/{org}/users/{user}/reset", post(users::reset))
         .route("/o/{org}/users/{user}/remove", post(users::remove))
         .route("/o/{org}/audit", get(audit::page))
+        .route("/o/{org}/checklist", get(checklist::page))
+        .route("/o/{org}/checklist/start", post(checklist::start))
+        .route("/o/{org}/checklist/answer", post(checklist::answer))
+        .route(
+            "/o/{org}/checklist/complete",
+            get(checklist::complete_page).post(checklist::complete),
+        )
+        .route("/o/{org}/checklist/export.csv", get(checklist::export_csv))
         .route("/o/{org}/tokens", post(account::create_token))
         .route("/o/{org}/tokens/{id}/revoke", post(account::revoke_token))
 }
@@ -129,6 +138,7 @@ impl Layout {
             }
         };
         item("nav.dashboard", "/", Action::ViewOrg);
+        item("nav.checklist", "/checklist", Action::ReadRecords);
         item("nav.profile", "/profile", Action::ReadRecords);
         item("nav.users", "/users", Action::ManageUsers);
         item("nav.audit", "/audit", Action::ReadAudit);

@@ -3,6 +3,7 @@
 mod api;
 mod audit;
 mod auth;
+mod checklist;
 mod common;
 mod headers;
 mod isolation;

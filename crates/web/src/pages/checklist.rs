@@ -1,0 +1,780 @@
+//! サイバーセキュリティ対策チェックリスト: the 年度 assessment page (answers with 確認日 and,
+//! for いいえ, a 対応目標日 within the 年度), its completion (frozen into the ledger) and the
+//! CSV export.
+//!
+//! The form follows the organisation's kind: 事業者確認用 for vendors, 薬局確認用 for
+//! pharmacies when the catalog has it in force, otherwise 医療機関確認用. Items come from
+//! the catalog edition in force for the 年度; the auto-evidence suggestion is shown beside
+//! each answer.
+
+use std::sync::OnceLock;
+
+use anzen_catalog::evidence::{EvidenceRegistry, Facts, OrgFacts, Suggestion};
+use anzen_catalog::{Catalog, Edition, Form, Group, Item, ItemId, Subgroup, Target};
+use anzen_core::calendar::{FiscalYear, parse_date, wareki};
+use anzen_core::{Action, OrgId, OrgKind};
+use anzen_store::assessments::{self, Answer, AnswerInput, AnswerRow, Assessment, NewAssessment};
+use anzen_store::orgs::Org;
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::{Layout, jst, render, today_jst};
+use crate::ctx::{Authed, OrgCtx};
+use crate::{AppError, AppState};
+
+const NOTE_MAX_CHARS: usize = 2000;
+
+fn catalog() -> Result<&'static Catalog, AppError> {
+    static CATALOG: OnceLock<Result<Catalog, String>> = OnceLock::new();
+    CATALOG
+        .get_or_init(|| Catalog::builtin().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(|e| AppError::Internal(format!("checklist catalog: {e}")))
+}
+
+/// The form an organisation of `kind` answers in `fy`.
+fn form_for(cat: &Catalog, kind: OrgKind, fy: i32) -> Form {
+    match kind {
+        OrgKind::SystemVendor => Form::Vendor,
+        OrgKind::Pharmacy if cat.edition_in_force(fy, Form::Pharmacy).is_some() => Form::Pharmacy,
+        _ => Form::Medical,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct FyQuery {
+    #[serde(default)]
+    fy: Option<String>,
+}
+
+fn parse_fy(raw: Option<&str>) -> Result<FiscalYear, AppError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(FiscalYear::of(today_jst())),
+        Some(s) => match s.parse::<i32>() {
+            Ok(y) if (2000..=2100).contains(&y) => Ok(FiscalYear(y)),
+            _ => Err(AppError::BadRequest(format!(
+                "年度「{s}」は西暦の4桁（例: 2025）で指定してください。"
+            ))),
+        },
+    }
+}
+
+/// The edition in force for the organisation and 年度.
+fn edition_for(org: &Org, fy: FiscalYear) -> Result<&'static Edition, AppError> {
+    let cat = catalog()?;
+    let form = form_for(cat, org.profile.kind, fy.0);
+    cat.edition_in_force(fy.0, form).ok_or_else(|| {
+        AppError::BadRequest(format!(
+            "{}に適用されるチェックリスト（{}）の版がありません。",
+            fy.label_both(),
+            form.label_ja()
+        ))
+    })
+}
+
+/// `項目 2-④（サーバ）` for messages.
+fn item_label(item: &Item) -> String {
+    match item.target {
+        Target::None => format!("項目 {}", item.number),
+        t => format!("項目 {}（{}）", item.number, t.label_ja()),
+    }
+}
+
+/// An item with its answer, as shown.
+pub struct ItemView {
+    pub anchor: String,
+    pub id: String,
+    pub number: String,
+    pub target: &'static str,
+    pub text: String,
+    pub unverified: String,
+    pub review_notes: Vec<String>,
+    pub required_by: String,
+    pub applicability: Vec<String>,
+    /// `はい` / `いいえ` / `手入力`.
+    pub auto_label: &'static str,
+    pub auto_reasons: Vec<String>,
+    pub answer: &'static str,
+    pub answer_label: &'static str,
+    pub checked_on: String,
+    pub target_date: String,
+    pub note: String,
+    pub answered: bool,
+}
+
+pub struct SubView {
+    pub label: String,
+    pub items: Vec<ItemView>,
+}
+
+pub struct GroupView {
+    pub label: String,
+    pub answered: usize,
+    pub total: usize,
+    pub subs: Vec<SubView>,
+}
+
+/// Answered = an answer and its 確認日.
+fn is_answered(row: Option<&AnswerRow>) -> bool {
+    row.is_some_and(|r| r.answer.is_some() && r.checked_on.is_some())
+}
+
+fn item_view(n: usize, item: &Item, row: Option<&AnswerRow>, facts: &Facts) -> ItemView {
+    let registry = EvidenceRegistry::with_builtin_rules();
+    let (auto_label, auto_reasons) = match registry.evaluate(item, facts) {
+        Some(a) if a.suggestion != Suggestion::Unknown => (a.suggestion.label_ja(), a.reasons_ja),
+        Some(a) => ("手入力", a.reasons_ja),
+        None => ("手入力", Vec::new()),
+    };
+    let answer = row.and_then(|r| r.answer);
+    ItemView {
+        anchor: format!("item-{n}"),
+        id: item.id.to_string(),
+        number: item.number.clone(),
+        target: match item.target {
+            Target::None => "",
+            t => t.label_ja(),
+        },
+        text: item.text.clone(),
+        unverified: item.unverified_parts_ja().join("・"),
+        review_notes: if item.needs_review() {
+            item.review_notes.clone()
+        } else {
+            Vec::new()
+        },
+        required_by: item.required_by_label_ja().unwrap_or_default(),
+        applicability: item.applicability.clone(),
+        auto_label,
+        auto_reasons,
+        answer: answer.map_or("", Answer::code),
+        answer_label: answer.map_or("未回答", Answer::label_ja),
+        checked_on: row.and_then(|r| r.checked_on.clone()).unwrap_or_default(),
+        target_date: row.and_then(|r| r.target_date.clone()).unwrap_or_default(),
+        note: row.and_then(|r| r.note.clone()).unwrap_or_default(),
+        answered: is_answered(row),
+    }
+}
+
+fn group_views(edition: &Edition, rows: &[AnswerRow], facts: &Facts) -> Vec<GroupView> {
+    let mut groups = Vec::new();
+    let mut n = 0;
+    for g in Group::ALL {
+        let items: Vec<&Item> = edition.items.iter().filter(|i| i.group == g).collect();
+        if items.is_empty() {
+            continue;
+        }
+        let mut subs: Vec<SubView> = Vec::new();
+        let mut answered = 0;
+        let mut keys: Vec<Option<Subgroup>> = Vec::new();
+        for i in &items {
+            if !keys.contains(&i.subgroup) {
+                keys.push(i.subgroup);
+            }
+        }
+        for key in keys {
+            let mut views = Vec::new();
+            for i in items.iter().filter(|i| i.subgroup == key) {
+                n += 1;
+                let row = rows.iter().find(|r| r.item_id == i.id.as_str());
+                if is_answered(row) {
+                    answered += 1;
+                }
+                views.push(item_view(n, i, row, facts));
+            }
+            subs.push(SubView {
+                label: key.map(|s| s.label_ja().to_owned()).unwrap_or_default(),
+                items: views,
+            });
+        }
+        groups.push(GroupView {
+            label: format!("{}. {}", g.section(), g.label_ja()),
+            answered,
+            total: items.len(),
+            subs,
+        });
+    }
+    groups
+}
+
+#[derive(Template)]
+#[template(path = "checklist.html")]
+struct ChecklistPage {
+    layout: Layout,
+    org: i64,
+    fy: i32,
+    prev_fy: i32,
+    next_fy: i32,
+    fy_label: String,
+    fy_range: String,
+    edition_label: String,
+    edition_note: Option<String>,
+    assessment: Option<AssessmentView>,
+    groups: Vec<GroupView>,
+    answered: usize,
+    total: usize,
+    can_edit: bool,
+    can_complete: bool,
+    can_export: bool,
+    errors: Vec<String>,
+}
+
+struct AssessmentView {
+    completed: bool,
+    status: &'static str,
+    created: String,
+    completed_info: String,
+    hash: String,
+}
+
+fn assessment_view(a: &Assessment) -> AssessmentView {
+    AssessmentView {
+        completed: a.is_completed(),
+        status: a.status.label_ja(),
+        created: format!("{}（{}）", jst(a.created_at), a.created_by),
+        completed_info: match (a.completed_at, &a.completed_by) {
+            (Some(t), Some(by)) => format!("{}（{}）", jst(t), by),
+            _ => String::new(),
+        },
+        hash: a.frozen_hash.clone().unwrap_or_default(),
+    }
+}
+
+fn facts_for(org: &Org, fy: FiscalYear) -> Facts {
+    Facts {
+        org: OrgFacts {
+            security_officer_name: org.profile.security_officer.clone(),
+        },
+        fiscal_year: Some(fy.0),
+    }
+}
+
+/// Loads the current assessment of the 年度 and renders the page.
+async fn page_for(
+    state: &AppState,
+    ctx: &OrgCtx,
+    fy: FiscalYear,
+    errors: Vec<String>,
+) -> Result<Response, AppError> {
+    let edition = edition_for(&ctx.org, fy)?;
+    let org = ctx.org.clone();
+    let form = edition.form.code();
+    let (current, rows) = state
+        .db(move |c| {
+            let a = assessments::current(c, &org, fy.0, form)?;
+            let rows = match &a {
+                Some(a) => assessments::answers(c, a.id)?,
+                None => Vec::new(),
+            };
+            Ok((a, rows))
+        })
+        .await?;
+    let facts = facts_for(&ctx.org, fy);
+    let groups = if current.is_some() {
+        group_views(edition, &rows, &facts)
+    } else {
+        Vec::new()
+    };
+    let answered = groups.iter().map(|g| g.answered).sum();
+    let t = ctx.auth.t;
+    let layout = Layout::org(state, ctx, t.s("checklist.title"), "nav.checklist");
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = render(&ChecklistPage {
+        layout,
+        org: ctx.org.id.0,
+        fy: fy.0,
+        prev_fy: fy.prev().0,
+        next_fy: fy.next().0,
+        fy_label: fy.label_both(),
+        fy_range: format!("{} 〜 {}", wareki(fy.start()), wareki(fy.end())),
+        edition_label: edition.label_ja(),
+        edition_note: (edition.fiscal_year != fy.0).then(|| {
+            format!(
+                "{}の版はまだ無いため、{}で確認します。",
+                fy.label_ja(),
+                edition.label_ja()
+            )
+        }),
+        assessment: current.as_ref().map(assessment_view),
+        total: edition.items.len(),
+        answered,
+        groups,
+        can_edit: ctx.role.can(Action::EditRecords),
+        can_complete: ctx.role.can(Action::EditOrgProfile),
+        can_export: ctx.role.can(Action::Export),
+        errors,
+    })?;
+    Ok((status, page).into_response())
+}
+
+/// `GET /o/{org}/checklist?fy=2025`
+pub async fn page(
+    State(state): State<AppState>,
+    auth: Authed,
+    Path(org): Path<i64>,
+    Query(q): Query<FyQuery>,
+) -> Result<Response, AppError> {
+    let ctx = auth.in_org(&state, OrgId(org)).await?;
+    ctx.require(Action::ReadRecords)?;
+    let fy = parse_fy(q.fy.as_deref())?;
+    page_for(&state, &ctx, fy, Vec::new()).await
+}
+
+#[derive(Deserialize)]
+pub struct StartForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    fy: Option<String>,
+}
+
+fn checklist_url(org: i64, fy: FiscalYear) -> String {
+    format!("/o/{org}/checklist?fy={}", fy.0)
+}
+
+/// `POST /o/{org}/checklist/start`: starts the 年度's assessment (from last year's answers,
+/// dates cleared). With a draft already open, goes back to it.
+pub async fn start(
+    State(state): State<AppState>,
+    auth: Authed,
+    Path(org): Path<i64>,
+    axum::Form(form): axum::Form<StartForm>,
+) -> Result<Response, AppError> {
+    let ctx = auth.in_org(&state, OrgId(org)).await?;
+    ctx.auth.check_csrf(&form.csrf)?;
+    ctx.require(Action::EditRecords)?;
+    let fy = parse_fy(form.fy.as_deref())?;
+    let edition = edition_for(&ctx.org, fy)?;
+    let (o, actor) = (ctx.org.clone(), ctx.actor());
+    let item_ids: Vec<String> = edition.items.iter().map(|i| i.id.to_string()).collect();
+    let (edition_fy, form_code) = (edition.fiscal_year, edition.form.code());
+    state
+        .tx(move |c| {
+            if let Some(a) = assessments::current(c, &o, fy.0, form_code)?
+                && !a.is_completed()
+            {
+                return Ok(());
+            }
+            let cat = catalog()?;
+            let carry = |id: &str| {
+                cat.item(&ItemId::new(id))
+                    .map(|(_, i)| format!("{}/{}", i.topic, i.target.code()))
+            };
+            assessments::create(
+                c,
+                &o,
+                &actor,
+                &NewAssessment {
+                    fiscal_year: fy.0,
+                    form: form_code,
+                    edition_fy,
+                    item_ids: &item_ids,
+                },
+                &carry,
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(Redirect::to(&checklist_url(org, fy)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct AnswerForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    fy: Option<String>,
+    #[serde(default)]
+    item: String,
+    #[serde(default)]
+    answer: String,
+    #[serde(default)]
+    checked_on: String,
+    #[serde(default)]
+    target_date: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// Validates one item's answer; Japanese messages name the item and the field.
+pub fn parse_answer(
+    item: &Item,
+    fy: FiscalYear,
+    today: jiff::civil::Date,
+    f: &AnswerForm,
+) -> Result<AnswerInput, Vec<String>> {
+    let label = item_label(item);
+    let mut errors = Vec::new();
+    let answer = match f.answer.trim() {
+        "" => None,
+        a => match Answer::parse(a) {
+            Some(a) => Some(a),
+            None => {
+                errors.push(format!("{label}の回答「{a}」は選択肢にありません。"));
+                None
+            }
+        },
+    };
+    let checked_on = match f.checked_on.trim() {
+        "" if answer.is_some() => Some(today),
+        "" => None,
+        s => match parse_date(s) {
+            Ok(d) if d > today => {
+                errors.push(format!(
+                    "{label}の確認日「{s}」は未来の日付です。確認した日を入力してください。"
+                ));
+                None
+            }
+            Ok(d) => Some(d),
+            Err(e) => {
+                errors.push(format!("{label}の確認日: {}", e.message_ja()));
+                None
+            }
+        },
+    };
+    let range = format!(
+        "{}（{}〜{}）",
+        fy.label_ja(),
+        wareki(fy.start()),
+        wareki(fy.end())
+    );
+    let target_date = if answer == Some(Answer::No) {
+        match f.target_date.trim() {
+            "" => {
+                errors.push(format!(
+                    "{label}は「いいえ」のため、対応目標日を{range}の範囲で入力してください。"
+                ));
+                None
+            }
+            s => match parse_date(s) {
+                Ok(d) if fy.contains(d) => Some(d),
+                Ok(_) => {
+                    errors.push(format!(
+                        "{label}の対応目標日「{s}」は{range}の範囲内で入力してください。"
+                    ));
+                    None
+                }
+                Err(e) => {
+                    errors.push(format!("{label}の対応目標日: {}", e.message_ja()));
+                    None
+                }
+            },
+        }
+    } else {
+        None
+    };
+    let note = f.note.trim();
+    if note.chars().count() > NOTE_MAX_CHARS {
+        errors.push(format!(
+            "{label}の備考は{NOTE_MAX_CHARS}文字以内で入力してください。"
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(AnswerInput {
+        answer,
+        checked_on: checked_on.map(|d| d.to_string()),
+        target_date: target_date.map(|d| d.to_string()),
+        note: (!note.is_empty()).then(|| note.to_owned()),
+    })
+}
+
+/// `POST /o/{org}/checklist/answer`: saves one item of the 年度's current assessment.
+pub async fn answer(
+    State(state): State<AppState>,
+    auth: Authed,
+    Path(org): Path<i64>,
+    axum::Form(form): axum::Form<AnswerForm>,
+) -> Result<Response, AppError> {
+    let ctx = auth.in_org(&state, OrgId(org)).await?;
+    ctx.auth.check_csrf(&form.csrf)?;
+    ctx.require(Action::EditRecords)?;
+    let fy = parse_fy(form.fy.as_deref())?;
+    let edition = edition_for(&ctx.org, fy)?;
+    let Some(pos) = edition
+        .items
+        .iter()
+        .position(|i| i.id.as_str() == form.item)
+    else {
+        return Err(AppError::BadRequest(format!(
+            "項目「{}」はこの年度のチェックリストにありません。",
+            form.item
+        )));
+    };
+    let item = &edition.items[pos];
+    let input = match parse_answer(item, fy, today_jst(), &form) {
+        Ok(i) => i,
+        Err(errors) => return page_for(&state, &ctx, fy, errors).await,
+    };
+    let (o, actor, item_id, form_code) = (
+        ctx.org.clone(),
+        ctx.actor(),
+        form.item.clone(),
+        edition.form.code(),
+    );
+    state
+        .tx(move |c| {
+            let a = assessments::current(c, &o, fy.0, form_code)?.ok_or_else(|| {
+                AppError::BadRequest(
+                    "この年度のチェックリストはまだ開始されていません。".to_owned(),
+                )
+            })?;
+            assessments::set_answer(c, &o, &actor, &a, &item_id, &input)?;
+            Ok(())
+        })
+        .await?;
+    Ok(Redirect::to(&format!("{}#item-{}", checklist_url(org, fy), pos + 1)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "checklist_complete.html")]
+struct CompletePage {
+    layout: Layout,
+    org: i64,
+    fy: i32,
+    fy_label: String,
+    edition_label: String,
+    assessment_id: i64,
+    total: usize,
+    counts: Vec<(&'static str, usize)>,
+    missing: Vec<String>,
+}
+
+/// What keeps an assessment from completion: items without an answer or 確認日, いいえ
+/// without 対応目標日.
+fn missing_for_completion(edition: &Edition, rows: &[AnswerRow]) -> Vec<String> {
+    let mut missing = Vec::new();
+    for item in &edition.items {
+        let row = rows.iter().find(|r| r.item_id == item.id.as_str());
+        let label = item_label(item);
+        match row {
+            Some(r) if r.answer.is_some() && r.checked_on.is_some() => {
+                if r.answer == Some(Answer::No) && r.target_date.is_none() {
+                    missing.push(format!("{label}: 対応目標日が未入力です。"));
+                }
+            }
+            _ => missing.push(format!("{label}: 回答または確認日が未入力です。")),
+        }
+    }
+    missing
+}
+
+async fn draft_with_answers(
+    state: &AppState,
+    ctx: &OrgCtx,
+    fy: FiscalYear,
+    form: Form,
+) -> Result<(Assessment, Vec<AnswerRow>), AppError> {
+    let o = ctx.org.clone();
+    state
+        .db(move |c| {
+            let a = assessments::current(c, &o, fy.0, form.code())?
+                .filter(|a| !a.is_completed())
+                .ok_or_else(|| {
+                    AppError::BadRequest(
+                        "確定できる回答中のチェックリストがありません。".to_owned(),
+                    )
+                })?;
+            let rows = assessments::answers(c, a.id)?;
+            Ok((a, rows))
+        })
+        .await
+}
+
+/// `GET /o/{org}/checklist/complete?fy=…`: the confirmation step.
+pub async fn complete_page(
+    State(state): State<AppState>,
+    auth: Authed,
+    Path(org): Path<i64>,
+    Query(q): Query<FyQuery>,
+) -> Result<Response, AppError> {
+    let ctx = auth.in_org(&state, OrgId(org)).await?;
+    ctx.require(Action::EditOrgProfile)?;
+    let fy = parse_fy(q.fy.as_deref())?;
+    let edition = edition_for(&ctx.org, fy)?;
+    let (a, rows) = draft_with_answers(&state, &ctx, fy, edition.form).await?;
+    let counts = Answer::ALL
+        .into_iter()
+        .map(|ans| {
+            (
+                ans.label_ja(),
+                rows.iter().filter(|r| r.answer == Some(ans)).count(),
+            )
+        })
+        .collect();
+    let t = ctx.auth.t;
+    render(&CompletePage {
+        layout: Layout::org(&state, &ctx, t.s("checklist.complete"), "nav.checklist"),
+        org,
+        fy: fy.0,
+        fy_label: fy.label_both(),
+        edition_label: edition.label_ja(),
+        assessment_id: a.id,
+        total: edition.items.len(),
+        counts,
+        missing: missing_for_completion(edition, &rows),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct CompleteForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    fy: Option<String>,
+    #[serde(default)]
+    assessment: i64,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// `POST /o/{org}/checklist/complete`: freezes the assessment confirmed on the previous
+/// step.
+pub async fn complete(
+    State(state): State<AppState>,
+    auth: Authed,
+    Path(org): Path<i64>,
+    axum::Form(form): axum::Form<CompleteForm>,
+) -> Result<Response, AppError> {
+    let ctx = auth.in_org(&state, OrgId(org)).await?;
+    ctx.auth.check_csrf(&form.csrf)?;
+    ctx.require(Action::EditOrgProfile)?;
+    let fy = parse_fy(form.fy.as_deref())?;
+    if form.confirm != "1" {
+        return Ok(
+            Redirect::to(&format!("/o/{org}/checklist/complete?fy={}", fy.0)).into_response(),
+        );
+    }
+    let edition = edition_for(&ctx.org, fy)?;
+    let (a, rows) = draft_with_answers(&state, &ctx, fy, edition.form).await?;
+    if a.id != form.assessment {
+        return Err(AppError::BadRequest(
+            "確認したチェックリストと異なります。確認画面からやり直してください。".to_owned(),
+        ));
+    }
+    let missing = missing_for_completion(edition, &rows);
+    if !missing.is_empty() {
+        return Err(AppError::BadRequest(format!(
+            "未入力の項目があるため確定できません（{}件）: {}",
+            missing.len(),
+            missing.join(" ")
+        )));
+    }
+    let (o, actor) = (ctx.org.clone(), ctx.actor());
+    state
+        .tx(move |c| Ok(assessments::complete(c, &o, &actor, &a)?))
+        .await?;
+    Ok(Redirect::to(&checklist_url(org, fy)).into_response())
+}
+
+/// One CSV field, always quoted.
+fn csv_field(out: &mut String, s: &str) {
+    out.push('"');
+    out.push_str(&s.replace('"', "\"\""));
+    out.push('"');
+}
+
+/// The CSV body: UTF-8 with BOM, CRLF line ends (Excel-friendly).
+pub fn checklist_csv(edition: &Edition, rows: &[AnswerRow]) -> String {
+    let mut out = String::from("\u{feff}");
+    let header = [
+        "項目番号",
+        "対象",
+        "確認内容",
+        "回答",
+        "確認日",
+        "対応目標日",
+        "備考",
+    ];
+    for (i, h) in header.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        csv_field(&mut out, h);
+    }
+    out.push_str("\r\n");
+    for item in &edition.items {
+        let row = rows.iter().find(|r| r.item_id == item.id.as_str());
+        let target = match item.target {
+            Target::None => "",
+            t => t.label_ja(),
+        };
+        let fields = [
+            item.number.as_str(),
+            target,
+            item.text.as_str(),
+            row.and_then(|r| r.answer).map_or("", Answer::label_ja),
+            row.and_then(|r| r.checked_on.as_deref()).unwrap_or(""),
+            row.and_then(|r| r.target_date.as_deref()).unwrap_or(""),
+            row.and_then(|r| r.note.as_deref()).unwrap_or(""),
+        ];
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            csv_field(&mut out, f);
+        }
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// `GET /o/{org}/checklist/export.csv?fy=…` — recorded in the audit ledger.
+pub async fn export_csv(
+    State(state): State<AppState>,
+    auth: Authed,
+    Path(org): Path<i64>,
+    Query(q): Query<FyQuery>,
+) -> Result<Response, AppError> {
+    let ctx = auth.in_org(&state, OrgId(org)).await?;
+    ctx.require(Action::Export)?;
+    let fy = parse_fy(q.fy.as_deref())?;
+    let edition = edition_for(&ctx.org, fy)?;
+    let (o, actor, form_code) = (ctx.org.clone(), ctx.actor(), edition.form.code());
+    let rows = state
+        .tx(move |c| {
+            let a = assessments::current(c, &o, fy.0, form_code)?.ok_or_else(|| {
+                AppError::BadRequest(
+                    "この年度のチェックリストはまだ開始されていません。".to_owned(),
+                )
+            })?;
+            let rows = assessments::answers(c, a.id)?;
+            anzen_store::audit::record(
+                c,
+                &o,
+                &actor,
+                "export.checklist",
+                &serde_json::json!({
+                    "format": "csv",
+                    "fiscal_year": fy.0,
+                    "form": form_code,
+                    "assessment_id": a.id,
+                    "status": a.status.code(),
+                    "frozen_hash": a.frozen_hash,
+                    "rows": rows.len(),
+                }),
+            )?;
+            Ok(rows)
+        })
+        .await?;
+    let body = checklist_csv(edition, &rows);
+    let name = format!("checklist-{}-{}.csv", fy.0, edition.form.code());
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}

@@ -1,0 +1,308 @@
+//! The 年度 checklist over HTTP: start, answer (with the target date checked against the
+//! 年度), permissions, completion frozen into the ledger, CSV export, tenant isolation.
+
+use anzen_catalog::{Catalog, Form};
+use anzen_core::Role;
+use anzen_store::assessments;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::common::*;
+
+const FY: &str = "2025";
+
+fn item_ids() -> Vec<String> {
+    let cat = Catalog::builtin().expect("catalog");
+    cat.edition(2025, Form::Medical)
+        .expect("R7 medical")
+        .items
+        .iter()
+        .map(|i| i.id.to_string())
+        .collect()
+}
+
+async fn answer(b: &Browser, a: i64, item: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let mut form = vec![("fy", FY), ("item", item)];
+    form.extend_from_slice(fields);
+    b.post(&format!("/o/{a}/checklist/answer"), &form).await
+}
+
+async fn checklist_body(app: App) {
+    let s = app.seed.clone();
+    let a = s.a.id.0;
+    let be = app.backend;
+    let ids = item_ids();
+    let page = format!("/o/{a}/checklist?fy={FY}");
+
+    let staff = app.sign_in(s.a_user(Role::Staff)).await;
+    // Empty state, then start.
+    let (st, html) = staff.text(&page).await;
+    assert_eq!(st, StatusCode::OK, "[{be}]");
+    assert!(html.contains("id=\"checklist-empty\""), "[{be}] {html}");
+    assert!(html.contains("令和7年度（2025年度）"), "[{be}]");
+    assert!(html.contains("チェックリスト</a>"), "[{be}] nav item");
+    let res = staff
+        .post(&format!("/o/{a}/checklist/start"), &[("fy", FY)])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}] start");
+    let (_, html) = staff.text(&page).await;
+    assert!(
+        html.contains(&format!("0 / {}", ids.len())),
+        "[{be}] {html}"
+    );
+    assert!(html.contains("要確認"), "[{be}] unverified badge");
+    // 1-① auto-evidence: no officer registered in the seed → いいえ with the reason.
+    assert!(html.contains("自動判定: <strong>いいえ</strong>"), "[{be}]");
+    assert!(html.contains("手入力"), "[{be}]");
+
+    // Answer an item.
+    let res = answer(
+        &staff,
+        a,
+        &ids[0],
+        &[
+            ("answer", "yes"),
+            ("checked_on", "2025-06-01"),
+            ("note", "山田"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}] answer");
+    let (_, html) = staff.text(&page).await;
+    assert!(html.contains(&format!("1 / {}", ids.len())), "[{be}]");
+
+    // いいえ with a target date outside the 年度, or without one: refused in Japanese.
+    let res = answer(
+        &staff,
+        a,
+        "R7/medical/2-①",
+        &[
+            ("answer", "no"),
+            ("checked_on", "2025-06-01"),
+            ("target_date", "2027-01-01"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "[{be}]");
+    let html = res.text().await.expect("body");
+    assert!(
+        html.contains("項目 2-①の対応目標日「2027-01-01」は令和7年度"),
+        "[{be}] {html}"
+    );
+    let res = answer(
+        &staff,
+        a,
+        "R7/medical/2-①",
+        &[("answer", "no"), ("checked_on", "2025-06-01")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "[{be}]");
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("対応目標日を令和7年度"),
+        "[{be}]"
+    );
+    let res = answer(
+        &staff,
+        a,
+        "R7/medical/2-①",
+        &[
+            ("answer", "no"),
+            ("checked_on", "2025/6/1"),
+            ("target_date", "R8.3.1"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}] valid target");
+
+    // Staff may not complete.
+    let res = staff
+        .get(&format!("/o/{a}/checklist/complete?fy={FY}"))
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "[{be}]");
+
+    // Auditor: reads and exports, never edits.
+    let auditor = app.sign_in(s.a_user(Role::Auditor)).await;
+    let (st, html) = auditor.text(&page).await;
+    assert_eq!(st, StatusCode::OK, "[{be}]");
+    assert!(!html.contains("/checklist/answer"), "[{be}] no forms");
+    let res = answer(&auditor, a, &ids[1], &[("answer", "yes")]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "[{be}] auditor edit");
+    let res = auditor
+        .post(&format!("/o/{a}/checklist/start"), &[("fy", FY)])
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "[{be}] auditor start");
+
+    // Vendor: 403. Other organisation: 404.
+    let vendor = app.sign_in(s.a_user(Role::Vendor)).await;
+    assert_eq!(vendor.get(&page).await.status(), StatusCode::FORBIDDEN);
+    let other = app.sign_in(&s.b_admin).await;
+    assert_eq!(other.get(&page).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        other
+            .get(&format!("/o/{a}/checklist/export.csv?fy={FY}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let res = answer(&other, a, &ids[1], &[("answer", "yes")]).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "[{be}]");
+
+    // Completion needs every item answered.
+    let officer = app.sign_in(s.a_user(Role::SecurityOfficer)).await;
+    let (st, html) = officer
+        .text(&format!("/o/{a}/checklist/complete?fy={FY}"))
+        .await;
+    assert_eq!(st, StatusCode::OK, "[{be}]");
+    assert!(html.contains("id=\"complete-missing\""), "[{be}]");
+    for id in ids[2..].iter().filter(|i| *i != "R7/medical/2-①") {
+        let res = answer(
+            &staff,
+            a,
+            id,
+            &[("answer", "yes"), ("checked_on", "2025-07-01")],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}] {id}");
+    }
+    let res = answer(&staff, a, &ids[1], &[("answer", "na"), ("checked_on", "")]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}]");
+    let (_, html) = staff.text(&page).await;
+    assert!(
+        html.contains(&format!("{0} / {0}", ids.len())),
+        "[{be}] all answered"
+    );
+    let (st, html) = officer
+        .text(&format!("/o/{a}/checklist/complete?fy={FY}"))
+        .await;
+    assert_eq!(st, StatusCode::OK, "[{be}]");
+    assert!(!html.contains("id=\"complete-missing\""), "[{be}] {html}");
+    let id = between(&html, "name=\"assessment\" value=\"", "\"")
+        .expect("assessment id")
+        .to_owned();
+    // Without the confirmation flag: back to the confirmation step.
+    let res = officer
+        .post(
+            &format!("/o/{a}/checklist/complete"),
+            &[("fy", FY), ("assessment", &id)],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}]");
+    assert!(location(&res).contains("/checklist/complete"), "[{be}]");
+    let res = officer
+        .post(
+            &format!("/o/{a}/checklist/complete"),
+            &[("fy", FY), ("assessment", &id), ("confirm", "1")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}] complete");
+
+    // Frozen: further edits refused.
+    let res = answer(
+        &staff,
+        a,
+        &ids[0],
+        &[("answer", "no"), ("target_date", "2026-01-01")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "[{be}]");
+    assert!(
+        res.text().await.expect("body").contains("確定済み"),
+        "[{be}]"
+    );
+    let (_, html) = staff.text(&page).await;
+    let shown_hash = between(&html, "<code id=\"checklist-hash\">", "</code>")
+        .expect("hash shown")
+        .to_owned();
+    assert!(!html.contains("/checklist/answer"), "[{be}] no forms");
+
+    // The ledger holds the completion with the hash of the answers.
+    let org_a = s.a.clone();
+    let rows = app
+        .db(move |c| {
+            let cur = assessments::current(c, &org_a, 2025, "medical")?.expect("assessment");
+            assessments::answers(c, cur.id)
+        })
+        .await;
+    let hash = assessments::answers_hash(&rows).expect("hash");
+    assert_eq!(hash, shown_hash, "[{be}]");
+    let entries = app.ledger(s.a.id).await;
+    let complete = entries
+        .iter()
+        .find(|e| e.kind == "assessment.complete")
+        .expect("assessment.complete in the ledger");
+    assert_eq!(complete.author, s.a_user(Role::SecurityOfficer).email);
+    let payload: Value = serde_json::from_slice(&complete.payload).expect("payload");
+    assert_eq!(payload["hash"], hash.as_str(), "[{be}]");
+    assert_eq!(
+        payload["answers"].as_array().map(Vec::len),
+        Some(ids.len()),
+        "[{be}]"
+    );
+    assert!(
+        entries.iter().any(|e| e.kind == "assessment.answer"),
+        "[{be}]"
+    );
+    assert!(
+        app.ledger(s.b.id)
+            .await
+            .iter()
+            .all(|e| !e.kind.starts_with("assessment.")),
+        "[{be}] nothing in B's ledger"
+    );
+
+    // CSV: BOM, CRLF, the answers; the export is audited.
+    let res = auditor
+        .get(&format!("/o/{a}/checklist/export.csv?fy={FY}"))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "[{be}]");
+    assert!(
+        res.headers()[reqwest::header::CONTENT_TYPE]
+            .to_str()
+            .expect("ct")
+            .starts_with("text/csv"),
+        "[{be}]"
+    );
+    let bytes = res.bytes().await.expect("csv");
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "[{be}] BOM");
+    let csv = std::str::from_utf8(&bytes[3..]).expect("utf-8");
+    let lines: Vec<&str> = csv.split("\r\n").collect();
+    assert_eq!(
+        lines[0], "\"項目番号\",\"対象\",\"確認内容\",\"回答\",\"確認日\",\"対応目標日\",\"備考\"",
+        "[{be}]"
+    );
+    assert_eq!(
+        lines.len(),
+        ids.len() + 2,
+        "[{be}] rows + header + final CRLF"
+    );
+    assert!(
+        lines[1].starts_with("\"1-①\",\"\",\"医療情報システム安全管理責任者を設置している。\",\"はい\",\"2025-06-01\",\"\",\"山田\""),
+        "[{be}] {}",
+        lines[1]
+    );
+    assert!(
+        csv.contains("\"2-①\",\"\",\"サーバ、端末PC、ネットワーク機器の台帳管理を行っている。\",\"いいえ\",\"2025-06-01\",\"2026-03-01\""),
+        "[{be}] {csv}"
+    );
+    let entries = app.ledger(s.a.id).await;
+    let export = entries
+        .iter()
+        .find(|e| e.kind == "export.checklist")
+        .expect("export.checklist in the ledger");
+    assert_eq!(export.author, s.a_user(Role::Auditor).email);
+    assert_eq!(
+        vendor
+            .get(&format!("/o/{a}/checklist/export.csv?fy={FY}"))
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[test]
+fn checklist_answer_complete_export_and_permissions() {
+    run(test_config(), checklist_body);
+}
