@@ -778,3 +778,80 @@ pub async fn export_csv(
     )
         .into_response())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(answer: &str, checked_on: &str, target_date: &str) -> AnswerForm {
+        AnswerForm {
+            csrf: String::new(),
+            fy: None,
+            item: String::new(),
+            answer: answer.into(),
+            checked_on: checked_on.into(),
+            target_date: target_date.into(),
+            note: String::new(),
+        }
+    }
+
+    fn r7_item(id: &str) -> &'static Item {
+        let cat = catalog().expect("catalog");
+        cat.item(&ItemId::new(id)).expect("item").1
+    }
+
+    #[test]
+    fn form_follows_the_organisation_kind() {
+        let cat = catalog().expect("catalog");
+        assert_eq!(form_for(cat, OrgKind::SystemVendor, 2025), Form::Vendor);
+        assert_eq!(form_for(cat, OrgKind::Clinic, 2025), Form::Medical);
+        assert_eq!(form_for(cat, OrgKind::Pharmacy, 2025), Form::Pharmacy);
+        // No 薬局確認用 before 令和7年度.
+        assert_eq!(form_for(cat, OrgKind::Pharmacy, 2024), Form::Medical);
+    }
+
+    #[test]
+    fn target_date_must_fall_within_the_fiscal_year() {
+        let item = r7_item("R7/medical/2-④/server");
+        let today = jiff::civil::date(2025, 10, 1);
+        let fy = FiscalYear(2025);
+        let ok = parse_answer(item, fy, today, &form("no", "R7.6.1", "2026-03-31")).expect("ok");
+        assert_eq!(ok.checked_on.as_deref(), Some("2025-06-01"));
+        assert_eq!(ok.target_date.as_deref(), Some("2026-03-31"));
+        let err = parse_answer(item, fy, today, &form("no", "", "2026-04-01")).expect_err("out");
+        assert!(
+            err[0].starts_with("項目 2-④（サーバ）の対応目標日「2026-04-01」は令和7年度"),
+            "{err:?}"
+        );
+        let err = parse_answer(item, fy, today, &form("no", "", "")).expect_err("missing");
+        assert!(err[0].contains("対応目標日"), "{err:?}");
+        let err = parse_answer(item, fy, today, &form("maybe", "2025-13-01", "")).expect_err("bad");
+        assert_eq!(err.len(), 2, "{err:?}");
+        let err =
+            parse_answer(item, fy, today, &form("yes", "2025-10-02", "")).expect_err("future");
+        assert!(err[0].contains("未来"), "{err:?}");
+        // はい: no target date kept; empty 確認日 is today.
+        let yes = parse_answer(item, fy, today, &form("yes", "", "2026-01-01")).expect("yes");
+        assert_eq!(yes.target_date, None);
+        assert_eq!(yes.checked_on.as_deref(), Some("2025-10-01"));
+    }
+
+    #[test]
+    fn csv_quotes_fields_and_uses_crlf() {
+        let cat = catalog().expect("catalog");
+        let edition = cat.edition(2025, Form::Medical).expect("edition");
+        let rows = vec![AnswerRow {
+            item_id: "R7/medical/2-④/server".into(),
+            answer: Some(Answer::No),
+            checked_on: Some("2025-06-01".into()),
+            target_date: Some("2026-03-01".into()),
+            note: Some("「要」\"引用\"".into()),
+        }];
+        let csv = checklist_csv(edition, &rows);
+        assert!(csv.starts_with('\u{feff}'));
+        assert_eq!(csv.matches("\r\n").count(), edition.items.len() + 1);
+        assert!(csv.contains(
+            "\"2-④\",\"サーバ\",\"利用者の職種・担当業務別の情報区分毎のアクセス利用権限を設定している。\",\"いいえ\",\"2025-06-01\",\"2026-03-01\",\"「要」\"\"引用\"\"\"\r\n"
+        ), "{csv}");
+    }
+}
