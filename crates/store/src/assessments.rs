@@ -347,8 +347,10 @@ struct AnswerEvent<'a> {
     change: Change<'a, AnswerRow>,
 }
 
-/// Takes the assessment's row lock (PostgreSQL) and checks it is still a draft.
-fn lock_draft(conn: &mut Conn, a: &Assessment) -> Result<(), StoreError> {
+/// Takes the assessment's row lock (PostgreSQL; SQLite writers are serialised anyway) and
+/// checks it is still a draft: Conflict when completed. Callers that check the answers
+/// before [`complete`] call this first in the same transaction.
+pub fn lock_draft(conn: &mut Conn, a: &Assessment) -> Result<(), StoreError> {
     let n = conn.execute(
         "UPDATE assessments SET updated_at = $2 WHERE id = $1 AND status = 'draft'",
         params![a.id, now_us()],

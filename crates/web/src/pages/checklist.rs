@@ -653,23 +653,28 @@ pub async fn complete(
         );
     }
     let edition = edition_for(&ctx.org, fy)?;
-    let (a, rows) = draft_with_answers(&state, &ctx, fy, edition.form).await?;
+    let (a, _) = draft_with_answers(&state, &ctx, fy, edition.form).await?;
     if a.id != form.assessment {
         return Err(AppError::BadRequest(
             "確認したチェックリストと異なります。確認画面からやり直してください。".to_owned(),
         ));
     }
-    let missing = missing_for_completion(edition, &rows);
-    if !missing.is_empty() {
-        return Err(AppError::BadRequest(format!(
-            "未入力の項目があるため確定できません（{}件）: {}",
-            missing.len(),
-            missing.join(" ")
-        )));
-    }
     let (o, actor) = (ctx.org.clone(), ctx.actor());
     state
-        .tx(move |c| Ok(assessments::complete(c, &o, &actor, &a)?))
+        .tx(move |c| {
+            // Checked again inside the transaction that freezes, so no answer changes
+            // between the check and the freeze (the draft's row is locked first).
+            assessments::lock_draft(c, &a)?;
+            let missing = missing_for_completion(edition, &assessments::answers(c, a.id)?);
+            if !missing.is_empty() {
+                return Err(AppError::BadRequest(format!(
+                    "未入力の項目があるため確定できません（{}件）: {}",
+                    missing.len(),
+                    missing.join(" ")
+                )));
+            }
+            Ok(assessments::complete(c, &o, &actor, &a)?)
+        })
         .await?;
     Ok(Redirect::to(&checklist_url(org, fy)).into_response())
 }

@@ -157,6 +157,26 @@ async fn checklist_body(app: App) {
         .await;
     assert_eq!(st, StatusCode::OK, "[{be}]");
     assert!(html.contains("id=\"complete-missing\""), "[{be}]");
+    let org_a = s.a.clone();
+    let draft = app
+        .db(move |c| assessments::current(c, &org_a, 2025, "medical"))
+        .await
+        .expect("draft");
+    let draft_id = draft.id.to_string();
+    let res = officer
+        .post(
+            &format!("/o/{a}/checklist/complete"),
+            &[("fy", FY), ("assessment", &draft_id), ("confirm", "1")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "[{be}] incomplete");
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("未入力の項目があるため確定できません"),
+        "[{be}]"
+    );
     for id in ids[2..].iter().filter(|i| *i != "R7/medical/2-①") {
         let res = answer(
             &staff,
