@@ -117,6 +117,15 @@ impl FromRequestParts<AppState> for AnySession {
 }
 
 impl AnySession {
+    /// The CSRF check for script calls, which send the token in `X-CSRF-Token`.
+    pub fn check_csrf_header(&self, headers: &axum::http::HeaderMap) -> Result<(), AppError> {
+        let token = headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        self.check_csrf(token)
+    }
+
     pub fn check_csrf(&self, presented: &str) -> Result<(), AppError> {
         if constant_time_eq(presented.as_bytes(), self.session.csrf_token.as_bytes()) {
             Ok(())

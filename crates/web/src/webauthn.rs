@@ -210,14 +210,6 @@ fn user_handle(user: UserId) -> Uuid {
     )
 }
 
-fn check_csrf_header(s: &AnySession, headers: &HeaderMap) -> Result<(), AppError> {
-    let token = headers
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    s.check_csrf(token)
-}
-
 fn internal(what: &str, e: impl std::fmt::Display) -> PasskeyError {
     PasskeyError::App(AppError::Internal(format!("{what}: {e}")))
 }
@@ -300,7 +292,7 @@ pub async fn register_start(
     Authed(s): Authed,
     body: Bytes,
 ) -> Result<Response, PasskeyError> {
-    check_csrf_header(&s, &headers)?;
+    s.check_csrf_header(&headers)?;
     let req: RegisterStart = serde_json::from_slice(&body)
         .map_err(|e| AppError::BadRequest(format!("リクエストが正しくありません: {e}")))?;
     let name = valid_name(&req.name)?;
@@ -371,7 +363,7 @@ pub async fn register_finish(
     Authed(s): Authed,
     body: Bytes,
 ) -> Result<Response, PasskeyError> {
-    check_csrf_header(&s, &headers)?;
+    s.check_csrf_header(&headers)?;
     let sid = s.id.clone();
     let challenge = state
         .db(move |c| Ok(store::take_challenge(c, &sid, Purpose::Register)?))
@@ -483,7 +475,7 @@ pub async fn auth_start(
     headers: HeaderMap,
     s: AnySession,
 ) -> Result<Response, PasskeyError> {
-    check_csrf_header(&s, &headers)?;
+    s.check_csrf_header(&headers)?;
     second_factor_pending(&s)?;
     let rp = relying_party(&state.config, &headers)?;
     let wa = webauthn(&rp)?;
@@ -581,7 +573,7 @@ pub async fn auth_finish(
     s: AnySession,
     body: Bytes,
 ) -> Result<Response, PasskeyError> {
-    check_csrf_header(&s, &headers)?;
+    s.check_csrf_header(&headers)?;
     second_factor_pending(&s)?;
     if !state.limiter.allow(ip) {
         state.metrics.rate_limited.fetch_add(1, Ordering::Relaxed);

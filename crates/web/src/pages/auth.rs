@@ -478,11 +478,7 @@ pub async fn ping(
     headers: axum::http::HeaderMap,
     s: AnySession,
 ) -> Result<Response, AppError> {
-    let token = headers
-        .get("x-csrf-token")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    s.check_csrf(token)?;
+    s.check_csrf_header(&headers)?;
     let idle = state.config.session_idle.as_micros() as i64;
     if s.session.locked || anzen_store::now_us() - s.session.last_seen_at > idle {
         return Ok((axum::http::StatusCode::CONFLICT, "locked").into_response());
