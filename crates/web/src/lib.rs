@@ -4,6 +4,7 @@
 
 mod api;
 mod auth;
+pub mod checklist_export;
 mod ctx;
 mod error;
 mod i18n;

@@ -7,12 +7,10 @@
 //! the catalog edition in force for the 年度; the auto-evidence suggestion is shown beside
 //! each answer.
 
-use std::sync::OnceLock;
-
 use anzen_catalog::evidence::{EvidenceRegistry, Facts, OrgFacts, Suggestion};
 use anzen_catalog::{Catalog, Edition, Form, Group, Item, ItemId, Subgroup, Target};
 use anzen_core::calendar::{FiscalYear, parse_date, wareki};
-use anzen_core::{Action, OrgId, OrgKind};
+use anzen_core::{Action, OrgId};
 use anzen_store::assessments::{self, Answer, AnswerInput, AnswerRow, Assessment, NewAssessment};
 use anzen_store::orgs::Org;
 use askama::Template;
@@ -22,26 +20,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::{Layout, jst, render, today_jst};
+use crate::checklist_export::{self, ExportError};
 use crate::ctx::{Authed, OrgCtx};
 use crate::{AppError, AppState};
 
 const NOTE_MAX_CHARS: usize = 2000;
 
 fn catalog() -> Result<&'static Catalog, AppError> {
-    static CATALOG: OnceLock<Result<Catalog, String>> = OnceLock::new();
-    CATALOG
-        .get_or_init(|| Catalog::builtin().map_err(|e| e.to_string()))
-        .as_ref()
-        .map_err(|e| AppError::Internal(format!("checklist catalog: {e}")))
-}
-
-/// The form an organisation of `kind` answers in `fy`.
-fn form_for(cat: &Catalog, kind: OrgKind, fy: i32) -> Form {
-    match kind {
-        OrgKind::SystemVendor => Form::Vendor,
-        OrgKind::Pharmacy if cat.edition_in_force(fy, Form::Pharmacy).is_some() => Form::Pharmacy,
-        _ => Form::Medical,
-    }
+    checklist_export::catalog().map_err(AppError::Internal)
 }
 
 #[derive(Deserialize)]
@@ -64,15 +50,15 @@ fn parse_fy(raw: Option<&str>) -> Result<FiscalYear, AppError> {
 
 /// The edition in force for the organisation and 年度.
 fn edition_for(org: &Org, fy: FiscalYear) -> Result<&'static Edition, AppError> {
-    let cat = catalog()?;
-    let form = form_for(cat, org.profile.kind, fy.0);
-    cat.edition_in_force(fy.0, form).ok_or_else(|| {
-        AppError::BadRequest(format!(
-            "{}に適用されるチェックリスト（{}）の版がありません。",
-            fy.label_both(),
-            form.label_ja()
-        ))
-    })
+    checklist_export::edition_for(org, fy).map_err(export_error)
+}
+
+fn export_error(e: ExportError) -> AppError {
+    match e {
+        ExportError::NoEdition(m) | ExportError::NoAssessment(m) => AppError::BadRequest(m),
+        ExportError::Catalog(m) => AppError::Internal(m),
+        ExportError::Store(e) => e.into(),
+    }
 }
 
 /// `項目 2-④（サーバ）` for messages.
@@ -679,56 +665,36 @@ pub async fn complete(
     Ok(Redirect::to(&checklist_url(org, fy)).into_response())
 }
 
-/// One CSV field, always quoted.
-fn csv_field(out: &mut String, s: &str) {
-    out.push('"');
-    out.push_str(&s.replace('"', "\"\""));
-    out.push('"');
+/// Loads the 年度's export and records it (`export.checklist` with the format).
+async fn load_export(
+    state: &AppState,
+    auth: Authed,
+    org: i64,
+    q: FyQuery,
+    format: &'static str,
+) -> Result<checklist_export::Export, AppError> {
+    let ctx = auth.in_org(state, OrgId(org)).await?;
+    ctx.require(Action::Export)?;
+    let fy = parse_fy(q.fy.as_deref())?;
+    edition_for(&ctx.org, fy)?;
+    let (o, actor) = (ctx.org.clone(), ctx.actor());
+    state
+        .tx(move |c| checklist_export::load(c, &o, &actor, fy, format).map_err(export_error))
+        .await
 }
 
-/// The CSV body: UTF-8 with BOM, CRLF line ends (Excel-friendly).
-pub fn checklist_csv(edition: &Edition, rows: &[AnswerRow]) -> String {
-    let mut out = String::from("\u{feff}");
-    let header = [
-        "項目番号",
-        "対象",
-        "確認内容",
-        "回答",
-        "確認日",
-        "対応目標日",
-        "備考",
-    ];
-    for (i, h) in header.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        csv_field(&mut out, h);
-    }
-    out.push_str("\r\n");
-    for item in &edition.items {
-        let row = rows.iter().find(|r| r.item_id == item.id.as_str());
-        let target = match item.target {
-            Target::None => "",
-            t => t.label_ja(),
-        };
-        let fields = [
-            item.number.as_str(),
-            target,
-            item.text.as_str(),
-            row.and_then(|r| r.answer).map_or("", Answer::label_ja),
-            row.and_then(|r| r.checked_on.as_deref()).unwrap_or(""),
-            row.and_then(|r| r.target_date.as_deref()).unwrap_or(""),
-            row.and_then(|r| r.note.as_deref()).unwrap_or(""),
-        ];
-        for (i, f) in fields.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            csv_field(&mut out, f);
-        }
-        out.push_str("\r\n");
-    }
-    out
+fn attachment(content_type: &str, name: &str, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// `GET /o/{org}/checklist/export.csv?fy=…` — recorded in the audit ledger.
@@ -738,55 +704,38 @@ pub async fn export_csv(
     Path(org): Path<i64>,
     Query(q): Query<FyQuery>,
 ) -> Result<Response, AppError> {
-    let ctx = auth.in_org(&state, OrgId(org)).await?;
-    ctx.require(Action::Export)?;
-    let fy = parse_fy(q.fy.as_deref())?;
-    let edition = edition_for(&ctx.org, fy)?;
-    let (o, actor, form_code) = (ctx.org.clone(), ctx.actor(), edition.form.code());
-    let rows = state
-        .tx(move |c| {
-            let a = assessments::current(c, &o, fy.0, form_code)?.ok_or_else(|| {
-                AppError::BadRequest(
-                    "この年度のチェックリストはまだ開始されていません。".to_owned(),
-                )
-            })?;
-            let rows = assessments::answers(c, a.id)?;
-            anzen_store::audit::record(
-                c,
-                &o,
-                &actor,
-                "export.checklist",
-                &serde_json::json!({
-                    "format": "csv",
-                    "fiscal_year": fy.0,
-                    "form": form_code,
-                    "assessment_id": a.id,
-                    "status": a.status.code(),
-                    "frozen_hash": a.frozen_hash,
-                    "rows": rows.len(),
-                }),
-            )?;
-            Ok(rows)
-        })
-        .await?;
-    let body = checklist_csv(edition, &rows);
-    let name = format!("checklist-{}-{}.csv", fy.0, edition.form.code());
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
+    let export = load_export(&state, auth, org, q, "csv").await?;
+    let body = checklist_export::csv(&export.rows).into_bytes();
+    Ok(attachment(
+        "text/csv; charset=utf-8",
+        &export.file_name("csv"),
         body,
-    )
-        .into_response())
+    ))
+}
+
+/// `GET /o/{org}/checklist/export.xlsx?fy=…` — the official form's layout; recorded in the
+/// audit ledger.
+pub async fn export_xlsx(
+    State(state): State<AppState>,
+    auth: Authed,
+    Path(org): Path<i64>,
+    Query(q): Query<FyQuery>,
+) -> Result<Response, AppError> {
+    let export = load_export(&state, auth, org, q, "xlsx").await?;
+    let body = checklist_export::xlsx(&export)
+        .map_err(|e| AppError::Internal(format!("checklist xlsx: {e}")))?;
+    Ok(attachment(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &export.file_name("xlsx"),
+        body,
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checklist_export::form_for;
+    use anzen_core::OrgKind;
 
     fn form(answer: &str, checked_on: &str, target_date: &str) -> AnswerForm {
         AnswerForm {
@@ -839,24 +788,5 @@ mod tests {
         let yes = parse_answer(item, fy, today, &form("yes", "", "2026-01-01")).expect("yes");
         assert_eq!(yes.target_date, None);
         assert_eq!(yes.checked_on.as_deref(), Some("2025-10-01"));
-    }
-
-    #[test]
-    fn csv_quotes_fields_and_uses_crlf() {
-        let cat = catalog().expect("catalog");
-        let edition = cat.edition(2025, Form::Medical).expect("edition");
-        let rows = vec![AnswerRow {
-            item_id: "R7/medical/2-④/server".into(),
-            answer: Some(Answer::No),
-            checked_on: Some("2025-06-01".into()),
-            target_date: Some("2026-03-01".into()),
-            note: Some("「要」\"引用\"".into()),
-        }];
-        let csv = checklist_csv(edition, &rows);
-        assert!(csv.starts_with('\u{feff}'));
-        assert_eq!(csv.matches("\r\n").count(), edition.items.len() + 1);
-        assert!(csv.contains(
-            "\"2-④\",\"サーバ\",\"利用者の職種・担当業務別の情報区分毎のアクセス利用権限を設定している。\",\"いいえ\",\"2025-06-01\",\"2026-03-01\",\"「要」\"\"引用\"\"\"\r\n"
-        ), "{csv}");
     }
 }

@@ -67,6 +67,10 @@ pub fn routes() -> Router<AppState> {
             get(checklist::complete_page).post(checklist::complete),
         )
         .route("/o/{org}/checklist/export.csv", get(checklist::export_csv))
+        .route(
+            "/o/{org}/checklist/export.xlsx",
+            get(checklist::export_xlsx),
+        )
         .route("/o/{org}/tokens", post(account::create_token))
         .route("/o/{org}/tokens/{id}/revoke", post(account::revoke_token))
 }

@@ -313,6 +313,7 @@ async fn checklist_body(app: App) {
         .find(|e| e.kind == "export.checklist")
         .expect("export.checklist in the ledger");
     assert_eq!(export.author, s.a_user(Role::Auditor).email);
+    xlsx_export(&app, &auditor, ids.len()).await;
     assert_eq!(
         vendor
             .get(&format!("/o/{a}/checklist/export.csv?fy={FY}"))
@@ -325,4 +326,113 @@ async fn checklist_body(app: App) {
 #[test]
 fn checklist_answer_complete_export_and_permissions() {
     run(test_config(), checklist_body);
+}
+
+/// The xlsx export: a valid workbook (read back with calamine) in the official layout,
+/// with the same cells as the CSV; audited with its format.
+async fn xlsx_export(app: &App, auditor: &Browser, items: usize) {
+    use calamine::{Data, Reader, Xlsx};
+
+    let (s, be) = (&app.seed, app.backend);
+    let a = s.a.id.0;
+    let res = auditor
+        .get(&format!("/o/{a}/checklist/export.xlsx?fy={FY}"))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "[{be}] xlsx");
+    assert_eq!(
+        res.headers()[reqwest::header::CONTENT_TYPE],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "[{be}]"
+    );
+    assert!(
+        res.headers()[reqwest::header::CONTENT_DISPOSITION]
+            .to_str()
+            .expect("cd")
+            .contains("checklist-2025-medical.xlsx"),
+        "[{be}]"
+    );
+    let bytes = res.bytes().await.expect("xlsx");
+    assert_eq!(&bytes[..2], b"PK", "[{be}] a zip");
+    let mut wb: Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("xlsx");
+    assert_eq!(
+        wb.sheet_names(),
+        vec!["チェックリスト".to_owned()],
+        "[{be}]"
+    );
+    let range = wb.worksheet_range("チェックリスト").expect("sheet");
+    let cell = |r: u32, c: u32| match range.get_value((r, c)) {
+        Some(Data::String(s)) => s.clone(),
+        Some(Data::Empty) | None => String::new(),
+        Some(other) => panic!("[{be}] cell ({r}, {c}) is not text: {other:?}"),
+    };
+    assert_eq!(
+        cell(0, 0),
+        "令和7年度 医療機関におけるサイバーセキュリティ対策チェックリスト（医療機関確認用）",
+        "[{be}] title"
+    );
+    assert!(cell(1, 0).starts_with("施設名: "), "[{be}] {}", cell(1, 0));
+    let header: Vec<String> = (0..8).map(|c| cell(3, c)).collect();
+    assert_eq!(
+        header,
+        [
+            "項目番号",
+            "対象",
+            "確認内容",
+            "回答",
+            "確認日",
+            "対応目標日",
+            "備考",
+            "要確認"
+        ],
+        "[{be}]"
+    );
+    assert_eq!(
+        range.end().map(|(r, _)| r),
+        Some(3 + items as u32),
+        "[{be}] one row per item"
+    );
+    let row = |r: u32| (0..7).map(|c| cell(r, c)).collect::<Vec<_>>();
+    assert_eq!(
+        row(4),
+        [
+            "1-①",
+            "",
+            "医療情報システム安全管理責任者を設置している。",
+            "はい",
+            "2025-06-01",
+            "",
+            "山田"
+        ],
+        "[{be}]"
+    );
+    let no = (4..4 + items as u32)
+        .map(row)
+        .find(|r| r[0] == "2-①")
+        .expect("2-①");
+    assert_eq!(
+        no[2..6],
+        [
+            "サーバ、端末PC、ネットワーク機器の台帳管理を行っている。",
+            "いいえ",
+            "2025-06-01",
+            "2026-03-01"
+        ],
+        "[{be}]"
+    );
+    assert!(
+        (4..4 + items as u32).any(|r| cell(r, 7).starts_with("要確認")),
+        "[{be}] unverified items are marked"
+    );
+    let entries = app.ledger(s.a.id).await;
+    let formats: Vec<String> = entries
+        .iter()
+        .filter(|e| e.kind == "export.checklist")
+        .map(|e| {
+            let v: Value = serde_json::from_slice(&e.payload).expect("payload");
+            v["format"].as_str().unwrap_or_default().to_owned()
+        })
+        .collect();
+    assert!(formats.iter().any(|f| f == "xlsx"), "[{be}] {formats:?}");
+    assert!(formats.iter().any(|f| f == "csv"), "[{be}] {formats:?}");
 }
