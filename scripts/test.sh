@@ -66,6 +66,15 @@ else
     warn "chromium/chromedriver missing: the browser tests will be skipped (or fail under CI)"
 fi
 
+# --- 1b. LibreOffice for the xlsx export test ------------------------------------------
+say "LibreOffice (soffice) for the xlsx export test"
+command -v soffice >/dev/null 2>&1 || apt_install libreoffice-calc-nogui
+if command -v soffice >/dev/null 2>&1; then
+    soffice --version 2>/dev/null | head -n 1 || echo soffice
+else
+    warn "soffice missing: the LibreOffice check of the xlsx export will be skipped (or fail under CI)"
+fi
+
 # --- 2. PostgreSQL ----------------------------------------------------------------------
 pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 >/dev/null 2>&1; }
 pg_latest() { ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1; }

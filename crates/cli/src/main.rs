@@ -1,10 +1,12 @@
-//! `anzen` — the command-line entry point: `init`, `serve`, `demo`, `verify`, `ledger`.
+//! `anzen` — the command-line entry point: `init`, `serve`, `demo`, `verify`, `ledger`,
+//! `export`.
 //! Exit codes: 0 ok, 1 findings or verification failures, 2 usage or input errors.
 
 mod backup;
 mod bench;
 mod config;
 mod demo;
+mod export;
 mod init;
 mod serve;
 mod verify;
@@ -42,6 +44,9 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Restore a backup into a data directory and verify its ledgers.
     Restore(backup::RestoreArgs),
+    /// Export records to files (recorded in the audit ledger): `export checklist`.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
     /// Measure the ledger against its baselines on this machine (for BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -70,6 +75,7 @@ fn main() -> ExitCode {
         Command::Backup(a) => backup::backup(a),
         Command::Restore(a) => backup::restore(a),
         Command::Bench(BenchCommand::Ledger(a)) => bench::run(a),
+        Command::Export(c) => export::run(c),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,158 @@
+//! `anzen export checklist`: the 年度's checklist as xlsx (the official form's layout) or
+//! CSV, from the same export model as the web downloads. The file is written atomically
+//! (temporary file in the same directory, then rename) and the export is recorded in the
+//! organisation's audit ledger as `export.checklist` by `cli`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use anzen_core::calendar::FiscalYear;
+use anzen_store::Store;
+use anzen_store::orgs::{self, Org};
+use anzen_web::checklist_export::{self, ExportError};
+
+use crate::{DataArg, UsageError};
+
+#[derive(clap::Subcommand, Debug)]
+pub enum ExportCommand {
+    /// The サイバーセキュリティ対策チェックリスト of a 年度 (xlsx or CSV).
+    Checklist(ChecklistArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ChecklistFormat {
+    Xlsx,
+    Csv,
+}
+
+impl ChecklistFormat {
+    fn code(self) -> &'static str {
+        match self {
+            ChecklistFormat::Xlsx => "xlsx",
+            ChecklistFormat::Csv => "csv",
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ChecklistArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// Organisation (id, uid or name); may be omitted when there is only one.
+    #[arg(long)]
+    pub org: Option<String>,
+    /// 年度 as a western year, e.g. 2025 for 令和7年度 (default: the current 年度).
+    #[arg(long, value_name = "FY")]
+    pub year: Option<i32>,
+    /// xlsx (the official form's layout) or csv (UTF-8 with BOM).
+    #[arg(long, value_enum)]
+    pub format: ChecklistFormat,
+    /// The file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+pub fn run(cmd: ExportCommand) -> Result<ExitCode> {
+    match cmd {
+        ExportCommand::Checklist(a) => checklist(a),
+    }
+}
+
+fn select_org(store: &Store, key: Option<&str>) -> Result<Org> {
+    match key {
+        Some(k) => store
+            .read(|c| orgs::find(c, k))?
+            .ok_or_else(|| UsageError(format!("no organisation {k:?}")).into()),
+        None => match <[Org; 1]>::try_from(store.read(orgs::all)?) {
+            Ok([o]) => Ok(o),
+            Err(_) => Err(UsageError("several organisations: choose one with --org".into()).into()),
+        },
+    }
+}
+
+fn today_jst() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(9)))
+        .date()
+}
+
+fn checklist(args: ChecklistArgs) -> Result<ExitCode> {
+    let fy = match args.year {
+        Some(y) if (2000..=2100).contains(&y) => FiscalYear(y),
+        Some(y) => {
+            return Err(UsageError(format!(
+                "--year {y}: give the 年度 as a western year, e.g. 2025"
+            ))
+            .into());
+        }
+        None => FiscalYear::of(today_jst()),
+    };
+    let dir = args.data.dir();
+    let (cfg, store, _) = crate::verify::open(&dir)?;
+    let org = select_org(&store, args.org.as_deref())?;
+    let format = args.format;
+    // The body is built inside the transaction that records the export: a failure to build
+    // it leaves no audit entry for an export that never happened.
+    let result = store.write(|c| -> Result<(checklist_export::Export, Vec<u8>)> {
+        let export = checklist_export::load(c, &org, "cli", fy, format.code())?;
+        let body = match format {
+            ChecklistFormat::Csv => checklist_export::csv(&export.rows).into_bytes(),
+            ChecklistFormat::Xlsx => checklist_export::xlsx(&export).context("writing xlsx")?,
+        };
+        write_atomically(&args.out, &body)?;
+        Ok((export, body))
+    });
+    let (export, body) = match result {
+        Ok(v) => v,
+        Err(e) => {
+            return Err(match e.downcast::<ExportError>() {
+                Ok(ExportError::NoAssessment(m) | ExportError::NoEdition(m)) => {
+                    UsageError(format!("{m} (organisation {})", org.profile.name)).into()
+                }
+                Ok(other) => other.into(),
+                Err(e) => e,
+            });
+        }
+    };
+    // Sign a checkpoint over the new audit entry when one is due.
+    let cp = cfg.checkpointer(&dir)?;
+    store.write(|c| cp.checkpoint(c, &org, false))?;
+    println!(
+        "{}: {} ({}, {}, {} items, {} bytes)",
+        args.out.display(),
+        export.title(),
+        export.facility,
+        export.assessment.status.label_ja(),
+        export.rows.len(),
+        body.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `body` to a temporary file next to `out`, syncs it and renames it over `out`.
+fn write_atomically(out: &Path, body: &[u8]) -> Result<()> {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(UsageError(format!(
+            "--out {}: the directory {} does not exist",
+            out.display(),
+            parent.display()
+        ))
+        .into());
+    }
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".anzen-export-")
+        .tempfile_in(parent)
+        .with_context(|| format!("creating a temporary file in {}", parent.display()))?;
+    tmp.write_all(body)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(out)
+        .map_err(|e| e.error)
+        .with_context(|| format!("writing {}", out.display()))?;
+    Ok(())
+}

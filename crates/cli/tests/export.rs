@@ -1,0 +1,324 @@
+//! `anzen export checklist` through the real binary, on SQLite and PostgreSQL: CSV and xlsx
+//! of a 年度's assessment, the xlsx opened with LibreOffice headless (converted to CSV) and
+//! compared cell by cell with the CSV export; exit 2 when the 年度 has no assessment; each
+//! export recorded in the audit ledger by `cli`.
+//!
+//! Without LibreOffice (`soffice`) the xlsx comparison is skipped with a message, except
+//! when `CI` is set: then the test fails.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anzen_catalog::{Catalog, Form};
+use anzen_store::assessments::{self, Answer, AnswerInput, NewAssessment};
+use anzen_store::ledger::{self, EntryQuery};
+use anzen_store::{Store, orgs, testing};
+
+const BIN: &str = env!("CARGO_BIN_EXE_anzen");
+const PASSWORD: &str = "kiri-Tsubame-7294!";
+const FACILITY: &str = "書出テスト病院";
+
+struct DataDir {
+    dir: tempfile::TempDir,
+    _db: testing::TestDb,
+}
+
+impl DataDir {
+    fn new(db: testing::TestDb) -> DataDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pw = dir.path().join("pw");
+        std::fs::write(&pw, PASSWORD).expect("pw");
+        let url = if db.backend == "sqlite" {
+            dir.path().join("export.db").to_string_lossy().into_owned()
+        } else {
+            db.url.clone()
+        };
+        let out = Command::new(BIN)
+            .args(["init", "--data"])
+            .arg(dir.path().join("data"))
+            .args(["--database", &url, "--org-name", FACILITY])
+            .args(["--org-kind", "hospital"])
+            .args(["--admin-email", "admin@example.jp", "--admin-password-file"])
+            .arg(&pw)
+            .output()
+            .expect("run init");
+        assert!(
+            out.status.success(),
+            "init: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        DataDir { dir, _db: db }
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn store(&self) -> Store {
+        let cfg = std::fs::read_to_string(self.data().join("anzen.toml")).expect("config");
+        let url = cfg
+            .lines()
+            .find_map(|l| l.strip_prefix("database = "))
+            .map(|v| v.trim_matches('"').replace("\\\\", "\\"))
+            .expect("database line");
+        Store::open(&url).expect("open store")
+    }
+
+    fn export(&self, year: &str, format: &str, out: &Path) -> (i32, String) {
+        let out = Command::new(BIN)
+            .args(["export", "checklist", "--data"])
+            .arg(self.data())
+            .args(["--year", year, "--format", format, "--out"])
+            .arg(out)
+            .output()
+            .expect("run anzen export");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code().unwrap_or(-1), text)
+    }
+}
+
+/// Starts the 令和7年度 assessment and answers two items, as the web page does.
+fn answer_items(store: &Store) {
+    let cat = Catalog::builtin().expect("catalog");
+    let edition = cat.edition(2025, Form::Medical).expect("R7 medical");
+    let ids: Vec<String> = edition.items.iter().map(|i| i.id.to_string()).collect();
+    store
+        .write(|c| -> Result<(), anzen_store::StoreError> {
+            let org = orgs::all(c)?.pop().expect("org");
+            let a = assessments::create(
+                c,
+                &org,
+                "admin@example.jp",
+                &NewAssessment {
+                    fiscal_year: 2025,
+                    form: "medical",
+                    edition_fy: 2025,
+                    item_ids: &ids,
+                },
+                &|_| None,
+            )?;
+            let set = |c: &mut anzen_store::Conn, id: &str, input: AnswerInput| {
+                assessments::set_answer(c, &org, "admin@example.jp", &a, id, &input).map(|_| ())
+            };
+            set(
+                c,
+                &ids[0],
+                AnswerInput {
+                    answer: Some(Answer::Yes),
+                    checked_on: Some("2025-06-01".into()),
+                    target_date: None,
+                    note: Some("山田, \"責任者\"".into()),
+                },
+            )?;
+            set(
+                c,
+                "R7/medical/2-①",
+                AnswerInput {
+                    answer: Some(Answer::No),
+                    checked_on: Some("2025-06-01".into()),
+                    target_date: Some("2026-03-01".into()),
+                    note: None,
+                },
+            )
+        })
+        .expect("answers");
+}
+
+/// Parses CSV (RFC 4180, quoted or bare fields, CRLF or LF) into rows of fields.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(ch) = chars.next() {
+        match (quoted, ch) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut field)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    if !field.is_empty() || !row.is_empty() {
+        row.push(field);
+        rows.push(row);
+    }
+    rows
+}
+
+/// Converts the xlsx to CSV (UTF-8) with LibreOffice headless; `None` when `soffice` is
+/// missing outside CI.
+fn soffice_csv(xlsx: &Path, work: &Path) -> Option<String> {
+    let found = Command::new("soffice")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        let why = "soffice (LibreOffice) not found: install libreoffice-calc-nogui";
+        if std::env::var_os("CI").is_some() {
+            panic!("CI is set and a component is missing: {why}");
+        }
+        eprintln!("skipping the LibreOffice check: {why}");
+        return None;
+    }
+    let outdir = work.join("soffice-out");
+    let profile = work.join("soffice-profile");
+    let out = Command::new("soffice")
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
+        .args([
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1",
+        ])
+        .arg("--outdir")
+        .arg(&outdir)
+        .arg(xlsx)
+        .env("HOME", work)
+        .output()
+        .expect("run soffice");
+    let csv = outdir.join(xlsx.with_extension("csv").file_name().expect("name"));
+    assert!(
+        out.status.success() && csv.exists(),
+        "soffice: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(std::fs::read_to_string(csv).expect("converted csv"))
+}
+
+#[test]
+fn export_checklist_as_csv_and_xlsx() {
+    for db in testing::all() {
+        let be = db.backend;
+        let d = DataDir::new(db);
+        let store = d.store();
+        let work = d.dir.path();
+
+        // No assessment yet: exit 2 with a clear message, nothing written.
+        let csv_path = work.join("checklist.csv");
+        let (code, out) = d.export("2025", "csv", &csv_path);
+        assert_eq!(code, 2, "[{be}] {out}");
+        assert!(out.contains("まだ開始されていません"), "[{be}] {out}");
+        assert!(!csv_path.exists(), "[{be}]");
+
+        answer_items(&store);
+        let items = Catalog::builtin()
+            .expect("catalog")
+            .edition(2025, Form::Medical)
+            .expect("R7")
+            .items
+            .len();
+
+        // CSV: BOM, header, one row per item.
+        let (code, out) = d.export("2025", "csv", &csv_path);
+        assert_eq!(code, 0, "[{be}] {out}");
+        let raw = std::fs::read(&csv_path).expect("csv");
+        assert_eq!(&raw[..3], b"\xEF\xBB\xBF", "[{be}] BOM");
+        let csv = parse_csv(std::str::from_utf8(&raw).expect("utf-8"));
+        assert_eq!(csv.len(), items + 1, "[{be}]");
+        assert_eq!(
+            csv[0],
+            [
+                "項目番号",
+                "対象",
+                "確認内容",
+                "回答",
+                "確認日",
+                "対応目標日",
+                "備考"
+            ],
+            "[{be}]"
+        );
+        assert_eq!(
+            csv[1],
+            [
+                "1-①",
+                "",
+                "医療情報システム安全管理責任者を設置している。",
+                "はい",
+                "2025-06-01",
+                "",
+                "山田, \"責任者\""
+            ],
+            "[{be}]"
+        );
+
+        // xlsx, written atomically (no temporary file left beside it).
+        let xlsx_path = work.join("checklist.xlsx");
+        let (code, out) = d.export("2025", "xlsx", &xlsx_path);
+        assert_eq!(code, 0, "[{be}] {out}");
+        assert!(out.contains(FACILITY), "[{be}] {out}");
+        let bytes = std::fs::read(&xlsx_path).expect("xlsx");
+        assert_eq!(&bytes[..2], b"PK", "[{be}] a zip");
+        let leftovers: Vec<_> = std::fs::read_dir(work)
+            .expect("dir")
+            .filter_map(Result::ok)
+            .filter(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".anzen-export-")
+            })
+            .collect();
+        assert!(leftovers.is_empty(), "[{be}] {leftovers:?}");
+
+        // Both exports recorded by `cli`.
+        let entries = store
+            .read(|c| {
+                let org = orgs::all(c)?.pop().expect("org");
+                ledger::list(c, org.id, &EntryQuery::default())
+            })
+            .expect("ledger");
+        let formats: Vec<String> = entries
+            .iter()
+            .filter(|e| e.kind == "export.checklist")
+            .map(|e| {
+                assert_eq!(e.author, "cli", "[{be}]");
+                let v: serde_json::Value = serde_json::from_slice(&e.payload).expect("json");
+                v["format"].as_str().unwrap_or_default().to_owned()
+            })
+            .collect();
+        assert_eq!(formats.len(), 2, "[{be}] {formats:?}");
+        assert!(formats.contains(&"csv".to_owned()), "[{be}]");
+        assert!(formats.contains(&"xlsx".to_owned()), "[{be}]");
+
+        // The xlsx opened by LibreOffice: title, facility, header, then the same cells as
+        // the CSV (plus the 要確認 column).
+        let Some(lo) = soffice_csv(&xlsx_path, work) else {
+            continue;
+        };
+        let sheet = parse_csv(&lo);
+        assert_eq!(
+            sheet[0][0],
+            "令和7年度 医療機関におけるサイバーセキュリティ対策チェックリスト（医療機関確認用）",
+            "[{be}]"
+        );
+        assert_eq!(sheet[1][0], format!("施設名: {FACILITY}"), "[{be}]");
+        assert_eq!(sheet.len(), 3 + csv.len(), "[{be}] {lo}");
+        assert_eq!(sheet[3][7], "要確認", "[{be}]");
+        for (i, want) in csv.iter().enumerate() {
+            assert_eq!(&sheet[3 + i][..7], &want[..], "[{be}] row {i}");
+        }
+        assert!(
+            sheet[4..].iter().any(|r| r[7].starts_with("要確認")),
+            "[{be}] unverified items are marked"
+        );
+    }
+}
