@@ -9,8 +9,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use anzen_core::calendar::FiscalYear;
-use anzen_store::Store;
-use anzen_store::orgs::{self, Org};
 use anzen_web::checklist_export::{self, ExportError};
 
 use crate::{DataArg, UsageError};
@@ -60,24 +58,6 @@ pub fn run(cmd: ExportCommand) -> Result<ExitCode> {
     }
 }
 
-fn select_org(store: &Store, key: Option<&str>) -> Result<Org> {
-    match key {
-        Some(k) => store
-            .read(|c| orgs::find(c, k))?
-            .ok_or_else(|| UsageError(format!("no organisation {k:?}")).into()),
-        None => match <[Org; 1]>::try_from(store.read(orgs::all)?) {
-            Ok([o]) => Ok(o),
-            Err(_) => Err(UsageError("several organisations: choose one with --org".into()).into()),
-        },
-    }
-}
-
-fn today_jst() -> jiff::civil::Date {
-    jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(9)))
-        .date()
-}
-
 fn checklist(args: ChecklistArgs) -> Result<ExitCode> {
     let fy = match args.year {
         Some(y) if (2000..=2100).contains(&y) => FiscalYear(y),
@@ -87,11 +67,11 @@ fn checklist(args: ChecklistArgs) -> Result<ExitCode> {
             ))
             .into());
         }
-        None => FiscalYear::of(today_jst()),
+        None => FiscalYear::of(anzen_web::today_jst()),
     };
     let dir = args.data.dir();
     let (cfg, store, _) = crate::verify::open(&dir)?;
-    let org = select_org(&store, args.org.as_deref())?;
+    let org = crate::verify::select_org(&store, args.org.as_deref())?;
     let format = args.format;
     // The body is built inside the transaction that records the export: a failure to build
     // it leaves no audit entry for an export that never happened.

@@ -252,7 +252,8 @@ struct ProofFile {
     checkpoint: String,
 }
 
-fn select_org(store: &Store, key: Option<&str>) -> Result<Org> {
+/// The organisation named by `--org` (id, uid or name), or the only one there is.
+pub(crate) fn select_org(store: &Store, key: Option<&str>) -> Result<Org> {
     match key {
         Some(k) => store
             .read(|c| orgs::find(c, k))?

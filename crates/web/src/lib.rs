@@ -25,6 +25,7 @@ use axum::routing::{get, post};
 pub use api::openapi_json;
 pub use auth::hash_password;
 pub use error::AppError;
+pub use pages::today_jst;
 
 /// Settings of the web server (the `[web]` part of the config file).
 #[derive(Debug, Clone)]
