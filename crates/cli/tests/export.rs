@@ -6,7 +6,7 @@
 //! Without LibreOffice (`soffice`) the xlsx comparison is skipped with a message, except
 //! when `CI` is set: then the test fails.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use anzen_catalog::{Catalog, Form};
@@ -14,70 +14,24 @@ use anzen_store::assessments::{self, Answer, AnswerInput, NewAssessment};
 use anzen_store::ledger::{self, EntryQuery};
 use anzen_store::{Store, orgs, testing};
 
-const BIN: &str = env!("CARGO_BIN_EXE_anzen");
-const PASSWORD: &str = "kiri-Tsubame-7294!";
+mod datadir;
+use datadir::DataDir;
+
 const FACILITY: &str = "書出テスト病院";
 
-struct DataDir {
-    dir: tempfile::TempDir,
-    _db: testing::TestDb,
-}
-
 impl DataDir {
-    fn new(db: testing::TestDb) -> DataDir {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let pw = dir.path().join("pw");
-        std::fs::write(&pw, PASSWORD).expect("pw");
-        let url = if db.backend == "sqlite" {
-            dir.path().join("export.db").to_string_lossy().into_owned()
-        } else {
-            db.url.clone()
-        };
-        let out = Command::new(BIN)
-            .args(["init", "--data"])
-            .arg(dir.path().join("data"))
-            .args(["--database", &url, "--org-name", FACILITY])
-            .args(["--org-kind", "hospital"])
-            .args(["--admin-email", "admin@example.jp", "--admin-password-file"])
-            .arg(&pw)
-            .output()
-            .expect("run init");
-        assert!(
-            out.status.success(),
-            "init: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        DataDir { dir, _db: db }
-    }
-
-    fn data(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
-    fn store(&self) -> Store {
-        let cfg = std::fs::read_to_string(self.data().join("anzen.toml")).expect("config");
-        let url = cfg
-            .lines()
-            .find_map(|l| l.strip_prefix("database = "))
-            .map(|v| v.trim_matches('"').replace("\\\\", "\\"))
-            .expect("database line");
-        Store::open(&url).expect("open store")
-    }
-
     fn export(&self, year: &str, format: &str, out: &Path) -> (i32, String) {
-        let out = Command::new(BIN)
-            .args(["export", "checklist", "--data"])
-            .arg(self.data())
-            .args(["--year", year, "--format", format, "--out"])
-            .arg(out)
-            .output()
-            .expect("run anzen export");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.code().unwrap_or(-1), text)
+        let out = out.to_str().expect("utf-8 path");
+        self.run(&[
+            "export",
+            "checklist",
+            "--year",
+            year,
+            "--format",
+            format,
+            "--out",
+            out,
+        ])
     }
 }
 
@@ -208,7 +162,7 @@ fn soffice_csv(xlsx: &Path, work: &Path) -> Option<String> {
 fn export_checklist_as_csv_and_xlsx() {
     for db in testing::all() {
         let be = db.backend;
-        let d = DataDir::new(db);
+        let d = DataDir::init(db, FACILITY);
         let store = d.store();
         let work = d.dir.path();
 

@@ -4,85 +4,15 @@
 //! acknowledged batch nor leaves a partial one.
 
 use std::io::BufRead;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anzen_store::{Store, Value, params, testing};
+use anzen_store::{Value, params, testing};
 
-const BIN: &str = env!("CARGO_BIN_EXE_anzen");
-const PASSWORD: &str = "kiri-Tsubame-7294!";
-
-/// A data directory initialised on one backend (the PostgreSQL schema lives as long as this).
-struct Ledger {
-    dir: tempfile::TempDir,
-    /// Keeps the PostgreSQL schema alive while the directory is used.
-    _db: testing::TestDb,
-}
+mod datadir;
+use datadir::{BIN, DataDir as Ledger};
 
 impl Ledger {
-    fn path(&self) -> PathBuf {
-        self.dir.path().join("data")
-    }
-
-    fn new(db: testing::TestDb) -> Ledger {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let pw = dir.path().join("pw");
-        std::fs::write(&pw, PASSWORD).expect("pw");
-        let url = if db.backend == "sqlite" {
-            // A file next to the data dir: init must create its own schema in it.
-            dir.path().join("ledger.db").to_string_lossy().into_owned()
-        } else {
-            db.url.clone()
-        };
-        let out = Command::new(BIN)
-            .args(["init", "--data"])
-            .arg(dir.path().join("data"))
-            .args([
-                "--database",
-                &url,
-                "--org-name",
-                "台帳テスト病院",
-                "--org-kind",
-                "hospital",
-            ])
-            .args(["--admin-email", "admin@example.jp", "--admin-password-file"])
-            .arg(&pw)
-            .output()
-            .expect("run init");
-        assert!(
-            out.status.success(),
-            "init: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Ledger { dir, _db: db }
-    }
-
-    fn store(&self) -> Store {
-        let cfg = std::fs::read_to_string(self.path().join("anzen.toml")).expect("config");
-        let url = cfg
-            .lines()
-            .find_map(|l| l.strip_prefix("database = "))
-            .map(|v| v.trim_matches('"').replace("\\\\", "\\"))
-            .expect("database line");
-        Store::open(&url).expect("open store")
-    }
-
-    fn run(&self, args: &[&str]) -> (i32, String) {
-        let out = Command::new(BIN)
-            .args(args)
-            .arg("--data")
-            .arg(self.path())
-            .output()
-            .expect("run anzen");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.code().unwrap_or(-1), text)
-    }
-
     fn append(&self, batches: u64, batch_size: u64) {
         let (code, out) = self.run(&[
             "ledger",
@@ -115,13 +45,13 @@ impl Ledger {
 fn each_backend(mut f: impl FnMut(&str, Ledger)) {
     for db in testing::all() {
         let b = db.backend;
-        f(b, Ledger::new(db));
+        f(b, Ledger::init(db, "台帳テスト病院"));
     }
 }
 
 /// A fresh ledger with 2 (init) + 5×100 entries, all under a signed checkpoint.
 fn filled(db: testing::TestDb) -> Ledger {
-    let l = Ledger::new(db);
+    let l = Ledger::init(db, "台帳テスト病院");
     l.append(5, 100);
     let (code, out) = l.run(&["ledger", "checkpoint"]);
     assert_eq!(code, 0, "{out}");
