@@ -7,7 +7,7 @@ use anzen_store::{audit, orgs, sessions, users};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 use super::{Layout, render};
@@ -357,5 +357,4 @@ pub async fn remove(
         Vec::new(),
     )
     .await
-    .map(IntoResponse::into_response)
 }
