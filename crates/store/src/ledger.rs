@@ -143,9 +143,7 @@ pub fn append(conn: &mut Conn, org: &Org, entries: &[NewEntry]) -> Result<Range<
     };
     let chain = match conn {
         Conn::Sqlite(c) if entries.len() >= PIPELINE_MIN => {
-            let mut stmt = c.prepare_cached(
-                "INSERT INTO ledger_entries (org_id, idx, entry) VALUES (?1, ?2, ?3)",
-            )?;
+            let mut stmt = c.prepare_cached(SQLITE_INSERT_ENTRY)?;
             std::thread::scope(|s| -> Result<Chain, StoreError> {
                 let (tx, rx) = std::sync::mpsc::sync_channel::<Encoded>(8);
                 let encoder =
@@ -191,6 +189,10 @@ pub fn append(conn: &mut Conn, org: &Org, entries: &[NewEntry]) -> Result<Range<
     }
     Ok(start..chain.frontier.size())
 }
+
+/// The row insert of both SQLite append paths (direct and pipelined).
+const SQLITE_INSERT_ENTRY: &str =
+    "INSERT INTO ledger_entries (org_id, idx, entry) VALUES (?1, ?2, ?3)";
 
 /// Batches at least this large are encoded on a second thread while rows are inserted.
 const PIPELINE_MIN: usize = 256;
@@ -262,9 +264,7 @@ fn encode_chain(
 fn insert_encoded(conn: &mut Conn, org: OrgId, chunks: &[Encoded]) -> Result<(), StoreError> {
     match conn {
         Conn::Sqlite(c) => {
-            let mut stmt = c.prepare_cached(
-                "INSERT INTO ledger_entries (org_id, idx, entry) VALUES (?1, ?2, ?3)",
-            )?;
+            let mut stmt = c.prepare_cached(SQLITE_INSERT_ENTRY)?;
             for (idx, bytes) in chunks.iter().flat_map(Encoded::rows) {
                 stmt.execute(rusqlite::params![org.0, i(idx), bytes])?;
             }
