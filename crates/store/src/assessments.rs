@@ -11,6 +11,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::audit::{self, Change};
+use crate::evidence::{self, FrozenEvidence};
 use crate::orgs::Org;
 use crate::{Conn, Row, StoreError, now_us, params};
 
@@ -99,8 +100,11 @@ pub struct Assessment {
     pub created_by: String,
     pub completed_at: Option<i64>,
     pub completed_by: Option<String>,
-    /// SHA-256 hex of the canonical JSON of the answers, once completed.
+    /// SHA-256 hex of the canonical JSON of the answers and evidence ([`freeze_hash`]),
+    /// once completed.
     pub frozen_hash: Option<String>,
+    /// For a 事業者確認用 form a vendor answers for one client facility: the facility.
+    pub client_org_id: Option<i64>,
 }
 
 impl Assessment {
@@ -131,7 +135,8 @@ pub struct AnswerInput {
 }
 
 const COLUMNS: &str = "id, org_id, fiscal_year, form, edition_fy, status, source_assessment_id, \
-                       created_at, created_by, completed_at, completed_by, frozen_hash";
+                       created_at, created_by, completed_at, completed_by, frozen_hash, \
+                       client_org_id";
 
 fn year(v: i64) -> Result<i32, StoreError> {
     i32::try_from(v).map_err(|_| StoreError::Decode(format!("fiscal year {v} out of range")))
@@ -153,6 +158,7 @@ fn from_row(r: &Row) -> Result<Assessment, StoreError> {
         completed_at: r.opt_i64(9)?,
         completed_by: r.opt_string(10)?,
         frozen_hash: r.opt_string(11)?,
+        client_org_id: r.opt_i64(12)?,
     })
 }
 
@@ -177,8 +183,10 @@ pub struct NewAssessment<'a> {
     pub fiscal_year: i32,
     pub form: &'a str,
     pub edition_fy: i32,
-    /// Item ids of the edition, in printed order.
+    /// Item ids of the edition (gate questions first), in printed order.
     pub item_ids: &'a [String],
+    /// The client facility, when a vendor answers the 事業者確認用 form for one.
+    pub client_org_id: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -188,8 +196,9 @@ struct CreatedEvent<'a> {
 }
 
 /// Creates an assessment for `new.fiscal_year` and form. Answers and notes are carried
-/// from the latest earlier-or-same-year assessment of the same form, matching items by
-/// `carry_key` (e.g. catalog topic + target) when ids differ; dates are cleared.
+/// from the latest earlier-or-same-year assessment of the same form (for a client: the same
+/// client's, else the latest for any client), matching items by `carry_key` (e.g. catalog
+/// topic + target) when ids differ; dates are cleared.
 pub fn create(
     conn: &mut Conn,
     org: &Org,
@@ -197,16 +206,26 @@ pub fn create(
     new: &NewAssessment<'_>,
     carry_key: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Assessment, StoreError> {
-    let source = conn
-        .query_opt(
+    let same_client = conn.query_opt(
+        &format!(
+            "SELECT {COLUMNS} FROM assessments WHERE org_id = $1 AND form = $2 \
+             AND fiscal_year <= $3 AND client_org_id IS NOT DISTINCT FROM $4 \
+             ORDER BY fiscal_year DESC, id DESC LIMIT 1"
+        ),
+        params![org.id.0, new.form, new.fiscal_year, new.client_org_id],
+    )?;
+    let source_row = match (same_client, new.client_org_id) {
+        (Some(r), _) => Some(r),
+        (None, Some(_)) => conn.query_opt(
             &format!(
                 "SELECT {COLUMNS} FROM assessments WHERE org_id = $1 AND form = $2 \
                  AND fiscal_year <= $3 ORDER BY fiscal_year DESC, id DESC LIMIT 1"
             ),
             params![org.id.0, new.form, new.fiscal_year],
-        )?
-        .map(|r| from_row(&r))
-        .transpose()?;
+        )?,
+        (None, None) => None,
+    };
+    let source = source_row.map(|r| from_row(&r)).transpose()?;
     let previous = match &source {
         Some(s) => answers(conn, s.id)?,
         None => Vec::new(),
@@ -214,8 +233,8 @@ pub fn create(
     let now = now_us();
     let row = conn.query_one(
         "INSERT INTO assessments (org_id, fiscal_year, form, edition_fy, status, \
-         source_assessment_id, created_at, created_by, updated_at) \
-         VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $6) RETURNING id",
+         source_assessment_id, created_at, created_by, updated_at, client_org_id) \
+         VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7, $6, $8) RETURNING id",
         params![
             org.id.0,
             new.fiscal_year,
@@ -223,7 +242,8 @@ pub fn create(
             new.edition_fy,
             source.as_ref().map(|s| s.id),
             now,
-            actor
+            actor,
+            new.client_org_id
         ],
     )?;
     let id = row.i64(0)?;
@@ -308,20 +328,32 @@ pub fn list(conn: &mut Conn, org: &Org) -> Result<Vec<Assessment>, StoreError> {
     .collect()
 }
 
-/// The current assessment of a 年度 and form: the latest draft, else the latest.
+/// The organisation's own current assessment of a 年度 and form: the latest draft, else
+/// the latest.
 pub fn current(
     conn: &mut Conn,
     org: &Org,
     fiscal_year: i32,
     form: &str,
 ) -> Result<Option<Assessment>, StoreError> {
+    current_for(conn, org.id.0, fiscal_year, form, None)
+}
+
+/// The current assessment `org_id` answers for `client` (None: its own), as [`current`].
+pub fn current_for(
+    conn: &mut Conn,
+    org_id: i64,
+    fiscal_year: i32,
+    form: &str,
+    client: Option<i64>,
+) -> Result<Option<Assessment>, StoreError> {
     conn.query_opt(
         &format!(
             "SELECT {COLUMNS} FROM assessments WHERE org_id = $1 AND fiscal_year = $2 \
-             AND form = $3 ORDER BY CASE WHEN status = 'draft' THEN 0 ELSE 1 END, id DESC \
-             LIMIT 1"
+             AND form = $3 AND client_org_id IS NOT DISTINCT FROM $4 \
+             ORDER BY CASE WHEN status = 'draft' THEN 0 ELSE 1 END, id DESC LIMIT 1"
         ),
-        params![org.id.0, fiscal_year, form],
+        params![org_id, fiscal_year, form, client],
     )?
     .map(|r| from_row(&r))
     .transpose()
@@ -425,16 +457,63 @@ pub fn set_answer(
     Ok(after)
 }
 
-/// The canonical JSON of answers: sorted by item id, fields in [`AnswerRow`] order.
-pub fn canonical_json(answers: &[AnswerRow]) -> Result<Vec<u8>, StoreError> {
+#[derive(Serialize)]
+struct Frozen<'a> {
+    answers: Vec<&'a AnswerRow>,
+    evidence: &'a [FrozenEvidence],
+}
+
+/// The canonical JSON a completed assessment is frozen as:
+/// `{"answers":[…],"evidence":[…]}` with answers sorted by item id (fields in [`AnswerRow`]
+/// order) and the current evidence files as [`evidence::frozen_view`] orders them.
+pub fn canonical_json(
+    answers: &[AnswerRow],
+    evidence: &[FrozenEvidence],
+) -> Result<Vec<u8>, StoreError> {
     let mut sorted: Vec<&AnswerRow> = answers.iter().collect();
     sorted.sort_by(|a, b| a.item_id.cmp(&b.item_id));
-    serde_json::to_vec(&sorted).map_err(|e| StoreError::Decode(e.to_string()))
+    serde_json::to_vec(&Frozen {
+        answers: sorted,
+        evidence,
+    })
+    .map_err(|e| StoreError::Decode(e.to_string()))
 }
 
 /// SHA-256 hex of [`canonical_json`].
-pub fn answers_hash(answers: &[AnswerRow]) -> Result<String, StoreError> {
-    Ok(hex::encode(Sha256::digest(canonical_json(answers)?)))
+pub fn freeze_hash(
+    answers: &[AnswerRow],
+    evidence: &[FrozenEvidence],
+) -> Result<String, StoreError> {
+    Ok(hex::encode(Sha256::digest(canonical_json(
+        answers, evidence,
+    )?)))
+}
+
+/// Recomputes the frozen hash of a completed assessment from the stored answers and
+/// evidence (the contents are re-hashed too): `Ok(None)` when it matches `frozen_hash`,
+/// else the reason.
+pub fn check_frozen(
+    conn: &mut Conn,
+    org: &Org,
+    a: &Assessment,
+) -> Result<Option<String>, StoreError> {
+    let Some(expected) = &a.frozen_hash else {
+        return Ok(Some(format!("assessment {} is not completed", a.id)));
+    };
+    let rows = answers(conn, a.id)?;
+    let files = evidence::list(conn, a)?;
+    for f in files.iter().filter(|f| f.is_current()) {
+        if let Err(e) = evidence::content(conn, org, f) {
+            return Ok(Some(format!("evidence {} ({}): {e}", f.id, f.file_name)));
+        }
+    }
+    let actual = freeze_hash(&rows, &evidence::frozen_view(&files))?;
+    Ok((&actual != expected).then(|| {
+        format!(
+            "assessment {}: stored answers hash to {actual}, frozen as {expected}",
+            a.id
+        )
+    }))
 }
 
 #[derive(Serialize)]
@@ -445,11 +524,13 @@ struct CompleteEvent<'a> {
     edition_fy: i32,
     hash: &'a str,
     answers: Vec<&'a AnswerRow>,
+    evidence: &'a [FrozenEvidence],
+    client_org_id: Option<i64>,
 }
 
-/// Completes (freezes) a draft: hashes the canonical answers, appends
-/// `assessment.complete` with the hash and the answers to the ledger, and marks it
-/// completed. Conflict when already completed.
+/// Completes (freezes) a draft: hashes the canonical answers and evidence hashes, appends
+/// `assessment.complete` with the hash, the answers and the evidence list to the ledger,
+/// and marks it completed. Conflict when already completed.
 pub fn complete(
     conn: &mut Conn,
     org: &Org,
@@ -469,7 +550,8 @@ pub fn complete(
         return Err(StoreError::Conflict(FROZEN_JA.to_owned()));
     }
     let rows = answers(conn, a.id)?;
-    let hash = answers_hash(&rows)?;
+    let frozen_evidence = evidence::frozen_view(&evidence::list(conn, a)?);
+    let hash = freeze_hash(&rows, &frozen_evidence)?;
     conn.execute(
         "UPDATE assessments SET frozen_hash = $2 WHERE id = $1",
         params![a.id, hash.as_str()],
@@ -488,6 +570,8 @@ pub fn complete(
             edition_fy: a.edition_fy,
             hash: &hash,
             answers: sorted,
+            evidence: &frozen_evidence,
+            client_org_id: a.client_org_id,
         },
     )?;
     get(conn, a.id)?.ok_or_else(|| StoreError::NotFound(format!("assessment {}", a.id)))

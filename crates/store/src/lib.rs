@@ -9,7 +9,9 @@
 pub mod assessments;
 pub mod audit;
 pub mod backup;
+pub mod catalog_editions;
 pub mod db;
+pub mod evidence;
 pub mod ledger;
 mod migrate;
 pub mod orgs;
@@ -17,6 +19,7 @@ pub mod sessions;
 pub mod testing;
 pub mod tokens;
 pub mod users;
+pub mod vendor_forms;
 pub mod webauthn;
 
 use std::path::Path;

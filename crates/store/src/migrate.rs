@@ -30,6 +30,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_assessments.sql"),
         postgres: include_str!("../migrations/postgres/0004_assessments.sql"),
     },
+    Migration {
+        name: "0005_checklist_evidence",
+        sqlite: include_str!("../migrations/sqlite/0005_checklist_evidence.sql"),
+        postgres: include_str!("../migrations/postgres/0005_checklist_evidence.sql"),
+    },
 ];
 
 pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {
