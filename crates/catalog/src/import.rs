@@ -932,7 +932,9 @@ pub fn build_edition(
             }
         }
         // 4. note rows (※…)
-        if num_cell.is_empty() && (first_cell.starts_with('※') || first_cell.starts_with("注")) {
+        if (first_cell.starts_with('※') || first_cell.starts_with("注"))
+            && !looks_like_number(num_cell)
+        {
             file_notes.push(first_cell.to_string());
             continue;
         }
