@@ -878,6 +878,12 @@ pub fn build_edition(
         let joined = format!("{num_cell} {text_cell}");
         let candidates = [num_cell, text_cell, first_cell, joined.trim()];
 
+        // 0. a header row repeated further down (as on a printed second page)
+        if header_field(num_cell) == Some(MappingField::Number)
+            && header_field(text_cell) == Some(MappingField::Text)
+        {
+            continue;
+        }
         // 1. section heading
         if let Some(section) = candidates
             .iter()

@@ -68,7 +68,7 @@ fn printed(number: &str, style: Numbering, n: usize) -> String {
     match style {
         Numbering::Full => number.to_string(),
         Numbering::Short => short,
-        Numbering::Mixed if n % 2 == 0 => number.to_string(),
+        Numbering::Mixed if n.is_multiple_of(2) => number.to_string(),
         Numbering::Mixed => short,
     }
 }
@@ -446,6 +446,9 @@ fn target_column_merged_rows_references_and_due_headings() {
     w(ws, 11, 0, "2-(1)");
     w(ws, 11, 1, "台帳管理を行っている。");
     w(ws, 11, 2, "医療情報システム全般");
+    // The header repeated (as on a printed second page) is skipped.
+    w(ws, 12, 0, "項番");
+    w(ws, 12, 1, "確認項目");
     let bytes = wb.save_to_buffer().expect("xlsx");
     let workbook = read_workbook(FILE, &bytes).expect("reads");
 
