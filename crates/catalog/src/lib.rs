@@ -7,10 +7,12 @@
 //! (`*_verified = false` with a review note) so the UI can show 要確認.
 //!
 //! [`evidence`] is the pure auto-evidence interface: rules keyed by the `auto_evidence` key
-//! an item declares.
+//! an item declares. [`import`] reads an official MHLW checklist workbook (xlsx) as a new
+//! edition, with a column mapping, a preview and a diff against the previous edition.
 
 pub mod evidence;
 mod format;
+pub mod import;
 mod model;
 mod problem;
 mod validate;
