@@ -393,6 +393,26 @@ pub fn lock_draft(conn: &mut Conn, a: &Assessment) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Adds an unanswered row for `item_id` to a draft that lacks it (a gate question added to
+/// the catalog after the draft was started). The caller checks the id against the edition.
+pub fn ensure_row(conn: &mut Conn, a: &Assessment, item_id: &str) -> Result<(), StoreError> {
+    if a.is_completed() {
+        return Ok(());
+    }
+    let exists = conn.query_opt(
+        "SELECT 1 FROM assessment_answers WHERE assessment_id = $1 AND item_id = $2",
+        params![a.id, item_id],
+    )?;
+    if exists.is_none() {
+        conn.execute(
+            "INSERT INTO assessment_answers (assessment_id, item_id, position, updated_at) \
+             VALUES ($1, $2, -1, $3)",
+            params![a.id, item_id, now_us()],
+        )?;
+    }
+    Ok(())
+}
+
 /// Sets the answer to one item, audited with before and after. Refused (Conflict) on a
 /// completed assessment; NotFound for an item the assessment does not have.
 pub fn set_answer(

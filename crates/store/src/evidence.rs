@@ -195,6 +195,23 @@ pub fn get(conn: &mut Conn, a: &Assessment, id: i64) -> Result<Option<EvidenceFi
     .transpose()
 }
 
+/// An attachment of the organisation by id, with its assessment.
+pub fn find(
+    conn: &mut Conn,
+    org: &Org,
+    id: i64,
+) -> Result<Option<(Assessment, EvidenceFile)>, StoreError> {
+    let Some(row) = conn.query_opt(
+        &format!("SELECT {COLUMNS} FROM evidence_files WHERE id = $1 AND org_id = $2"),
+        params![id, org.id.0],
+    )?
+    else {
+        return Ok(None);
+    };
+    let file = from_row(&row)?;
+    Ok(assessments::get_in_org(conn, org, file.assessment_id)?.map(|a| (a, file)))
+}
+
 /// Every attachment of an assessment, withdrawn ones included, by item, file name and
 /// version.
 pub fn list(conn: &mut Conn, a: &Assessment) -> Result<Vec<EvidenceFile>, StoreError> {

@@ -3,14 +3,14 @@
 //! assessment and records the export in the audit ledger (in the caller's transaction),
 //! [`rows`] builds one row per catalog item, [`csv`] and [`xlsx`] write them.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use anzen_catalog::{Catalog, Edition, Form, Target};
 use anzen_core::OrgKind;
 use anzen_core::calendar::FiscalYear;
 use anzen_store::assessments::{self, Answer, AnswerRow, Assessment};
 use anzen_store::orgs::Org;
-use anzen_store::{Conn, StoreError};
+use anzen_store::{Conn, StoreError, catalog_editions};
 use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 
 /// Column headers shared by every format (the xlsx adds 要確認).
@@ -28,12 +28,30 @@ pub const HEADER: [&str; 7] = [
 pub const REVIEW_HEADER: &str = "要確認";
 
 /// The built-in catalog, loaded once.
-pub fn catalog() -> Result<&'static Catalog, String> {
-    static CATALOG: OnceLock<Result<Catalog, String>> = OnceLock::new();
+pub fn catalog() -> Result<Arc<Catalog>, String> {
+    static CATALOG: OnceLock<Result<Arc<Catalog>, String>> = OnceLock::new();
     CATALOG
-        .get_or_init(|| Catalog::builtin().map_err(|e| e.to_string()))
-        .as_ref()
+        .get_or_init(|| Catalog::builtin().map(Arc::new).map_err(|e| e.to_string()))
+        .clone()
         .map_err(|e| format!("checklist catalog: {e}"))
+}
+
+/// The catalog an organisation answers from: the built-in editions plus the editions it
+/// imported from official workbooks.
+pub fn org_catalog(conn: &mut Conn, org: &Org) -> Result<Arc<Catalog>, ExportError> {
+    let builtin = catalog().map_err(ExportError::Catalog)?;
+    let imported = catalog_editions::list(conn, org)?;
+    if imported.is_empty() {
+        return Ok(builtin);
+    }
+    let mut cat = (*builtin).clone();
+    for stored in imported {
+        let edition = Edition::from_toml_str(&stored.file_name, &stored.toml)
+            .map_err(|e| ExportError::Catalog(format!("imported edition {}: {e}", stored.id)))?;
+        cat.add_edition(edition)
+            .map_err(|e| ExportError::Catalog(format!("imported edition {}: {e}", stored.id)))?;
+    }
+    Ok(Arc::new(cat))
 }
 
 /// The form an organisation of `kind` answers in `fy`.
@@ -75,12 +93,34 @@ impl ExportRow {
     }
 }
 
-/// One row per item of the edition, in printed order.
+/// The number column of a gate question's row.
+pub const GATE_NUMBER: &str = "前提";
+
+/// One row per gate question (numbered [`GATE_NUMBER`]), then one per item of the edition,
+/// in printed order.
 pub fn rows(edition: &Edition, answers: &[AnswerRow]) -> Vec<ExportRow> {
-    edition
-        .items
-        .iter()
-        .map(|item| {
+    let gates = edition.gate_questions.iter().map(|g| {
+        let row = answers.iter().find(|r| r.item_id == g.id);
+        ExportRow {
+            number: GATE_NUMBER.to_owned(),
+            target: String::new(),
+            text: g.text.clone(),
+            answer: row
+                .and_then(|r| r.answer)
+                .map_or("", Answer::label_ja)
+                .to_owned(),
+            checked_on: row.and_then(|r| r.checked_on.clone()).unwrap_or_default(),
+            target_date: String::new(),
+            note: row.and_then(|r| r.note.clone()).unwrap_or_default(),
+            review: if g.wording_verified {
+                String::new()
+            } else {
+                "要確認（文言）".to_owned()
+            },
+        }
+    });
+    gates
+        .chain(edition.items.iter().map(|item| {
             let row = answers.iter().find(|r| r.item_id == item.id.as_str());
             let text =
                 |f: fn(&AnswerRow) -> Option<&String>| row.and_then(f).cloned().unwrap_or_default();
@@ -104,13 +144,13 @@ pub fn rows(edition: &Edition, answers: &[AnswerRow]) -> Vec<ExportRow> {
                     String::new()
                 },
             }
-        })
+        }))
         .collect()
 }
 
 /// What is exported: the assessment, its edition and rows, and the heading.
 pub struct Export {
-    pub edition: &'static Edition,
+    pub edition: Edition,
     pub assessment: Assessment,
     pub fiscal_year: FiscalYear,
     pub facility: String,
@@ -154,8 +194,11 @@ pub enum ExportError {
 }
 
 /// The edition in force for the organisation and 年度.
-pub fn edition_for(org: &Org, fy: FiscalYear) -> Result<&'static Edition, ExportError> {
-    let cat = catalog().map_err(ExportError::Catalog)?;
+pub fn edition_for<'c>(
+    cat: &'c Catalog,
+    org: &Org,
+    fy: FiscalYear,
+) -> Result<&'c Edition, ExportError> {
     let form = form_for(cat, org.profile.kind, fy.0);
     cat.edition_in_force(fy.0, form).ok_or_else(|| {
         ExportError::NoEdition(format!(
@@ -175,7 +218,8 @@ pub fn load(
     fy: FiscalYear,
     format: &str,
 ) -> Result<Export, ExportError> {
-    let edition = edition_for(org, fy)?;
+    let cat = org_catalog(conn, org)?;
+    let edition = edition_for(&cat, org, fy)?;
     let form_code = edition.form.code();
     let a = assessments::current(conn, org, fy.0, form_code)?.ok_or_else(|| {
         ExportError::NoAssessment(format!(
@@ -201,7 +245,7 @@ pub fn load(
         }),
     )?;
     Ok(Export {
-        edition,
+        edition: edition.clone(),
         rows: rows(edition, &answers),
         assessment: a,
         fiscal_year: fy,
@@ -336,7 +380,10 @@ mod tests {
         }];
         let csv = csv(&rows(edition, &answers));
         assert!(csv.starts_with('\u{feff}'));
-        assert_eq!(csv.matches("\r\n").count(), edition.items.len() + 1);
+        assert_eq!(
+            csv.matches("\r\n").count(),
+            edition.gate_questions.len() + edition.items.len() + 1
+        );
         assert!(csv.contains(
             "\"2-④\",\"サーバ\",\"利用者の職種・担当業務別の情報区分毎のアクセス利用権限を設定している。\",\"いいえ\",\"2025-06-01\",\"2026-03-01\",\"「要」\"\"引用\"\"\"\r\n"
         ), "{csv}");
@@ -347,8 +394,10 @@ mod tests {
         let cat = catalog().expect("catalog");
         for edition in cat.editions() {
             let rows = rows(edition, &[]);
-            assert_eq!(rows.len(), edition.items.len());
-            for (r, item) in rows.iter().zip(&edition.items) {
+            let gates = edition.gate_questions.len();
+            assert_eq!(rows.len(), gates + edition.items.len());
+            assert!(rows[..gates].iter().all(|r| r.number == GATE_NUMBER));
+            for (r, item) in rows[gates..].iter().zip(&edition.items) {
                 assert_eq!(r.number, item.number);
                 assert_eq!(r.review.is_empty(), !item.needs_review(), "{}", item.id);
                 assert!(r.answer.is_empty());

@@ -10,6 +10,7 @@ pub mod users;
 use anzen_core::Action;
 use askama::Template;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 
@@ -65,6 +66,30 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/o/{org}/checklist/complete",
             get(checklist::complete_page).post(checklist::complete),
+        )
+        .route(
+            "/o/{org}/checklist/overview",
+            get(checklist::views::overview),
+        )
+        .route("/o/{org}/checklist/item", get(checklist::views::item))
+        .route("/o/{org}/checklist/print", get(checklist::views::print))
+        .route(
+            "/o/{org}/checklist/evidence",
+            post(checklist::evidence::upload)
+                .layer(DefaultBodyLimit::max(checklist::evidence::BODY_LIMIT)),
+        )
+        .route(
+            "/o/{org}/checklist/evidence/{id}",
+            get(checklist::evidence::download),
+        )
+        .route(
+            "/o/{org}/checklist/evidence/{id}/withdraw",
+            post(checklist::evidence::withdraw),
+        )
+        .route("/o/{org}/checklist/vendors", get(checklist::vendor::page))
+        .route(
+            "/o/{org}/checklist/vendors/request",
+            post(checklist::vendor::request),
         )
         .route("/o/{org}/checklist/export.csv", get(checklist::export_csv))
         .route(

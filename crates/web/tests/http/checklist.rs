@@ -21,6 +21,18 @@ fn item_ids() -> Vec<String> {
         .collect()
 }
 
+/// The 令和7年度 form's gate question (医療情報システムを導入、運用している).
+fn gate_id() -> String {
+    let cat = Catalog::builtin().expect("catalog");
+    cat.edition(2025, Form::Medical)
+        .expect("R7 medical")
+        .gate_questions
+        .first()
+        .expect("R7 has a gate question")
+        .id
+        .clone()
+}
+
 async fn answer(b: &Browser, a: i64, item: &str, fields: &[(&str, &str)]) -> reqwest::Response {
     let mut form = vec![("fy", FY), ("item", item)];
     form.extend_from_slice(fields);
@@ -194,6 +206,28 @@ async fn checklist_body(app: App) {
         html.contains(&format!("{0} / {0}", ids.len())),
         "[{be}] all answered"
     );
+    // The gate question is still open: completion is refused until it is answered.
+    let (_, html) = officer
+        .text(&format!("/o/{a}/checklist/complete?fy={FY}"))
+        .await;
+    assert!(
+        html.contains("前提の確認「医療情報システムを導入、運用している。」"),
+        "[{be}] {html}"
+    );
+    let res = answer(&staff, a, &gate_id(), &[("answer", "na")]).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "[{be}] gate takes yes/no only"
+    );
+    let res = answer(
+        &staff,
+        a,
+        &gate_id(),
+        &[("answer", "yes"), ("checked_on", "2025-06-01")],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}] gate");
     let (st, html) = officer
         .text(&format!("/o/{a}/checklist/complete?fy={FY}"))
         .await;
@@ -246,7 +280,7 @@ async fn checklist_body(app: App) {
             assessments::answers(c, cur.id)
         })
         .await;
-    let hash = assessments::answers_hash(&rows).expect("hash");
+    let hash = assessments::freeze_hash(&rows, &[]).expect("hash");
     assert_eq!(hash, shown_hash, "[{be}]");
     let entries = app.ledger(s.a.id).await;
     let complete = entries
@@ -258,7 +292,7 @@ async fn checklist_body(app: App) {
     assert_eq!(payload["hash"], hash.as_str(), "[{be}]");
     assert_eq!(
         payload["answers"].as_array().map(Vec::len),
-        Some(ids.len()),
+        Some(ids.len() + 1),
         "[{be}]"
     );
     assert!(
@@ -295,13 +329,20 @@ async fn checklist_body(app: App) {
     );
     assert_eq!(
         lines.len(),
-        ids.len() + 2,
-        "[{be}] rows + header + final CRLF"
+        ids.len() + 3,
+        "[{be}] gate + rows + header + final CRLF"
     );
     assert!(
-        lines[1].starts_with("\"1-①\",\"\",\"医療情報システム安全管理責任者を設置している。\",\"はい\",\"2025-06-01\",\"\",\"山田\""),
+        lines[1].starts_with(
+            "\"前提\",\"\",\"医療情報システムを導入、運用している。\",\"はい\",\"2025-06-01\""
+        ),
         "[{be}] {}",
         lines[1]
+    );
+    assert!(
+        lines[2].starts_with("\"1-①\",\"\",\"医療情報システム安全管理責任者を設置している。\",\"はい\",\"2025-06-01\",\"\",\"山田\""),
+        "[{be}] {}",
+        lines[2]
     );
     assert!(
         csv.contains("\"2-①\",\"\",\"サーバ、端末PC、ネットワーク機器の台帳管理を行っている。\",\"いいえ\",\"2025-06-01\",\"2026-03-01\""),
@@ -313,7 +354,7 @@ async fn checklist_body(app: App) {
         .find(|e| e.kind == "export.checklist")
         .expect("export.checklist in the ledger");
     assert_eq!(export.author, s.a_user(Role::Auditor).email);
-    xlsx_export(&app, &auditor, ids.len()).await;
+    xlsx_export(&app, &auditor, ids.len() + 1).await;
     assert_eq!(
         vendor
             .get(&format!("/o/{a}/checklist/export.csv?fy={FY}"))
@@ -390,11 +431,12 @@ async fn xlsx_export(app: &App, auditor: &Browser, items: usize) {
     assert_eq!(
         range.end().map(|(r, _)| r),
         Some(3 + items as u32),
-        "[{be}] one row per item"
+        "[{be}] one row per gate question and item"
     );
     let row = |r: u32| (0..7).map(|c| cell(r, c)).collect::<Vec<_>>();
+    assert_eq!(row(4)[0], "前提", "[{be}] the gate question first");
     assert_eq!(
-        row(4),
+        row(5),
         [
             "1-①",
             "",

@@ -1,17 +1,29 @@
 //! サイバーセキュリティ対策チェックリスト: the 年度 assessment page (answers with 確認日 and,
-//! for いいえ, a 対応目標日 within the 年度), its completion (frozen into the ledger) and the
-//! CSV export.
+//! for いいえ, a 対応目標日 within the 年度; the gate question of the 令和6年度〜 forms),
+//! its completion (frozen into the ledger) and the CSV/xlsx exports.
 //!
 //! The form follows the organisation's kind: 事業者確認用 for vendors, 薬局確認用 for
 //! pharmacies when the catalog has it in force, otherwise 医療機関確認用. Items come from
-//! the catalog edition in force for the 年度; the auto-evidence suggestion is shown beside
-//! each answer.
+//! the catalog edition in force for the 年度 (built-in or imported by the organisation);
+//! the auto-evidence suggestion is shown beside each answer.
+//!
+//! Submodules: [`evidence`] (証跡 files), [`views`] (per-item page, due-year progress,
+//! overdue items, changes since last year, print view), [`vendor`] (the 事業者確認用 form
+//! answered per client facility), [`import`] (new editions from official workbooks).
+
+pub mod evidence;
+pub mod import;
+pub mod vendor;
+pub mod views;
+
+use std::sync::Arc;
 
 use anzen_catalog::evidence::{EvidenceRegistry, Facts, OrgFacts, Suggestion};
-use anzen_catalog::{Catalog, Edition, Form, Group, Item, ItemId, Subgroup, Target};
+use anzen_catalog::{Catalog, Edition, Form, GateQuestion, Group, Item, ItemId, Subgroup, Target};
 use anzen_core::calendar::{FiscalYear, parse_date, wareki};
 use anzen_core::{Action, OrgId};
 use anzen_store::assessments::{self, Answer, AnswerInput, AnswerRow, Assessment, NewAssessment};
+use anzen_store::evidence::{self as evidence_store, EvidenceFile};
 use anzen_store::orgs::Org;
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -26,14 +38,49 @@ use crate::{AppError, AppState};
 
 const NOTE_MAX_CHARS: usize = 2000;
 
-fn catalog() -> Result<&'static Catalog, AppError> {
-    checklist_export::catalog().map_err(AppError::Internal)
+/// The catalog the organisation answers from (built-in plus its imported editions).
+async fn org_catalog(state: &AppState, org: &Org) -> Result<Arc<Catalog>, AppError> {
+    let o = org.clone();
+    state
+        .db(move |c| checklist_export::org_catalog(c, &o).map_err(export_error))
+        .await
 }
 
 #[derive(Deserialize)]
 pub struct FyQuery {
     #[serde(default)]
     fy: Option<String>,
+    /// For a vendor: the client facility whose 事業者確認用 form is meant.
+    #[serde(default)]
+    client: Option<i64>,
+}
+
+/// The client facility a vendor answers the 事業者確認用 form for.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: i64,
+    pub name: String,
+}
+
+/// Checks `client` (from a query or form): only a vendor asked by that facility for the
+/// 年度 may answer for it.
+async fn client_scope(
+    state: &AppState,
+    ctx: &OrgCtx,
+    fy: FiscalYear,
+    client: Option<i64>,
+) -> Result<Option<Client>, AppError> {
+    let Some(id) = client else {
+        return Ok(None);
+    };
+    let o = ctx.org.clone();
+    let req = state
+        .db(move |c| vendor::check_client(c, &o, id, fy))
+        .await?;
+    Ok(Some(Client {
+        id,
+        name: req.facility_name,
+    }))
 }
 
 fn parse_fy(raw: Option<&str>) -> Result<FiscalYear, AppError> {
@@ -49,8 +96,37 @@ fn parse_fy(raw: Option<&str>) -> Result<FiscalYear, AppError> {
 }
 
 /// The edition in force for the organisation and 年度.
-fn edition_for(org: &Org, fy: FiscalYear) -> Result<&'static Edition, AppError> {
-    checklist_export::edition_for(org, fy).map_err(export_error)
+fn edition_for<'c>(cat: &'c Catalog, org: &Org, fy: FiscalYear) -> Result<&'c Edition, AppError> {
+    checklist_export::edition_for(cat, org, fy).map_err(export_error)
+}
+
+/// Items match across editions by topic and target (a gate question by its key), so a new
+/// year starts from last year's answers even when the edition renumbered them.
+fn carry_key(cat: &Catalog, id: &str) -> Option<String> {
+    if let Some((_, key)) = id.split_once("/gate/") {
+        return Some(format!("gate/{key}"));
+    }
+    cat.item(&ItemId::new(id))
+        .map(|(_, i)| format!("{}/{}", i.topic, i.target.code()))
+}
+
+/// The answer rows of an edition: gate questions first, then the items.
+fn row_ids(edition: &Edition) -> Vec<String> {
+    edition
+        .gate_questions
+        .iter()
+        .map(|g| g.id.clone())
+        .chain(edition.items.iter().map(|i| i.id.to_string()))
+        .collect()
+}
+
+/// Whether the gate questions release the form from the items: a gate answered いいえ
+/// (e.g. 医療情報システムを導入、運用している → いいえ: 以下すべての項目は確認不要).
+fn gated_off(edition: &Edition, rows: &[AnswerRow]) -> bool {
+    edition.gate_questions.iter().any(|g| {
+        rows.iter()
+            .any(|r| r.item_id == g.id && r.answer == Some(Answer::No))
+    })
 }
 
 fn export_error(e: ExportError) -> AppError {
@@ -89,6 +165,8 @@ pub struct ItemView {
     pub target_date: String,
     pub note: String,
     pub answered: bool,
+    /// 証跡 attached to the item, withdrawn ones included.
+    pub evidence: Vec<evidence::EvidenceView>,
 }
 
 pub struct SubView {
@@ -108,7 +186,13 @@ fn is_answered(row: Option<&AnswerRow>) -> bool {
     row.is_some_and(|r| r.answer.is_some() && r.checked_on.is_some())
 }
 
-fn item_view(n: usize, item: &Item, row: Option<&AnswerRow>, facts: &Facts) -> ItemView {
+fn item_view(
+    n: usize,
+    item: &Item,
+    row: Option<&AnswerRow>,
+    facts: &Facts,
+    files: &[EvidenceFile],
+) -> ItemView {
     let registry = EvidenceRegistry::with_builtin_rules();
     let (auto_label, auto_reasons) = match registry.evaluate(item, facts) {
         Some(a) if a.suggestion != Suggestion::Unknown => (a.suggestion.label_ja(), a.reasons_ja),
@@ -141,10 +225,20 @@ fn item_view(n: usize, item: &Item, row: Option<&AnswerRow>, facts: &Facts) -> I
         target_date: row.and_then(|r| r.target_date.clone()).unwrap_or_default(),
         note: row.and_then(|r| r.note.clone()).unwrap_or_default(),
         answered: is_answered(row),
+        evidence: files
+            .iter()
+            .filter(|f| f.item_id == item.id.as_str())
+            .map(evidence::EvidenceView::of)
+            .collect(),
     }
 }
 
-fn group_views(edition: &Edition, rows: &[AnswerRow], facts: &Facts) -> Vec<GroupView> {
+fn group_views(
+    edition: &Edition,
+    rows: &[AnswerRow],
+    facts: &Facts,
+    files: &[EvidenceFile],
+) -> Vec<GroupView> {
     let mut groups = Vec::new();
     let mut n = 0;
     for g in Group::ALL {
@@ -168,7 +262,7 @@ fn group_views(edition: &Edition, rows: &[AnswerRow], facts: &Facts) -> Vec<Grou
                 if is_answered(row) {
                     answered += 1;
                 }
-                views.push(item_view(n, i, row, facts));
+                views.push(item_view(n, i, row, facts, files));
             }
             subs.push(SubView {
                 label: key.map(|s| s.label_ja().to_owned()).unwrap_or_default(),
@@ -190,6 +284,12 @@ fn group_views(edition: &Edition, rows: &[AnswerRow], facts: &Facts) -> Vec<Grou
 struct ChecklistPage {
     layout: Layout,
     org: i64,
+    /// `&client=N` when a vendor answers for a client, else empty.
+    client_q: String,
+    /// The client's id, 0 for the organisation's own form.
+    client_id: i64,
+    client_name: String,
+    is_vendor: bool,
     fy: i32,
     prev_fy: i32,
     next_fy: i32,
@@ -198,6 +298,8 @@ struct ChecklistPage {
     edition_label: String,
     edition_note: Option<String>,
     assessment: Option<AssessmentView>,
+    gates: Vec<GateView>,
+    gated_off: bool,
     groups: Vec<GroupView>,
     answered: usize,
     total: usize,
@@ -205,6 +307,39 @@ struct ChecklistPage {
     can_complete: bool,
     can_export: bool,
     errors: Vec<String>,
+}
+
+/// A gate question with its answer.
+pub struct GateView {
+    pub id: String,
+    pub text: String,
+    pub if_no: String,
+    pub scope_note: String,
+    pub unverified: bool,
+    pub answer: &'static str,
+    pub answer_label: &'static str,
+    pub checked_on: String,
+}
+
+fn gate_views(edition: &Edition, rows: &[AnswerRow]) -> Vec<GateView> {
+    edition
+        .gate_questions
+        .iter()
+        .map(|g: &GateQuestion| {
+            let row = rows.iter().find(|r| r.item_id == g.id);
+            let answer = row.and_then(|r| r.answer);
+            GateView {
+                id: g.id.clone(),
+                text: g.text.clone(),
+                if_no: g.if_no.clone().unwrap_or_default(),
+                scope_note: g.scope_note.clone().unwrap_or_default(),
+                unverified: !g.wording_verified,
+                answer: answer.map_or("", Answer::code),
+                answer_label: answer.map_or("未回答", Answer::label_ja),
+                checked_on: row.and_then(|r| r.checked_on.clone()).unwrap_or_default(),
+            }
+        })
+        .collect()
 }
 
 struct AssessmentView {
@@ -242,27 +377,31 @@ async fn page_for(
     state: &AppState,
     ctx: &OrgCtx,
     fy: FiscalYear,
+    client: Option<Client>,
     errors: Vec<String>,
 ) -> Result<Response, AppError> {
-    let edition = edition_for(&ctx.org, fy)?;
+    let cat = org_catalog(state, &ctx.org).await?;
+    let edition = edition_for(&cat, &ctx.org, fy)?;
     let org = ctx.org.clone();
     let form = edition.form.code();
-    let (current, rows) = state
+    let client_id = client.as_ref().map(|c| c.id);
+    let (current, rows, files) = state
         .db(move |c| {
-            let a = assessments::current(c, &org, fy.0, form)?;
-            let rows = match &a {
-                Some(a) => assessments::answers(c, a.id)?,
-                None => Vec::new(),
+            let a = assessments::current_for(c, org.id.0, fy.0, form, client_id)?;
+            let (rows, files) = match &a {
+                Some(a) => (assessments::answers(c, a.id)?, evidence_store::list(c, a)?),
+                None => (Vec::new(), Vec::new()),
             };
-            Ok((a, rows))
+            Ok((a, rows, files))
         })
         .await?;
     let facts = facts_for(&ctx.org, fy);
     let groups = if current.is_some() {
-        group_views(edition, &rows, &facts)
+        group_views(edition, &rows, &facts, &files)
     } else {
         Vec::new()
     };
+    let gated_off = gated_off(edition, &rows);
     let answered = groups.iter().map(|g| g.answered).sum();
     let t = ctx.auth.t;
     let layout = Layout::org(state, ctx, t.s("checklist.title"), "nav.checklist");
@@ -274,6 +413,12 @@ async fn page_for(
     let page = render(&ChecklistPage {
         layout,
         org: ctx.org.id.0,
+        client_q: client_id
+            .map(|c| format!("&client={c}"))
+            .unwrap_or_default(),
+        client_id: client_id.unwrap_or(0),
+        client_name: client.map(|c| c.name).unwrap_or_default(),
+        is_vendor: ctx.org.profile.kind == anzen_core::OrgKind::SystemVendor,
         fy: fy.0,
         prev_fy: fy.prev().0,
         next_fy: fy.next().0,
@@ -288,6 +433,12 @@ async fn page_for(
             )
         }),
         assessment: current.as_ref().map(assessment_view),
+        gates: if current.is_some() {
+            gate_views(edition, &rows)
+        } else {
+            Vec::new()
+        },
+        gated_off,
         total: edition.items.len(),
         answered,
         groups,
@@ -309,7 +460,8 @@ pub async fn page(
     let ctx = auth.in_org(&state, OrgId(org)).await?;
     ctx.require(Action::ReadRecords)?;
     let fy = parse_fy(q.fy.as_deref())?;
-    page_for(&state, &ctx, fy, Vec::new()).await
+    let client = client_scope(&state, &ctx, fy, q.client).await?;
+    page_for(&state, &ctx, fy, client, Vec::new()).await
 }
 
 #[derive(Deserialize)]
@@ -318,10 +470,15 @@ pub struct StartForm {
     csrf: String,
     #[serde(default)]
     fy: Option<String>,
+    #[serde(default)]
+    client: Option<i64>,
 }
 
-fn checklist_url(org: i64, fy: FiscalYear) -> String {
-    format!("/o/{org}/checklist?fy={}", fy.0)
+fn checklist_url(org: i64, fy: FiscalYear, client: Option<i64>) -> String {
+    match client {
+        None => format!("/o/{org}/checklist?fy={}", fy.0),
+        Some(c) => format!("/o/{org}/checklist?fy={}&client={c}", fy.0),
+    }
 }
 
 /// `POST /o/{org}/checklist/start`: starts the 年度's assessment (from last year's answers,
@@ -336,22 +493,22 @@ pub async fn start(
     ctx.auth.check_csrf(&form.csrf)?;
     ctx.require(Action::EditRecords)?;
     let fy = parse_fy(form.fy.as_deref())?;
-    let edition = edition_for(&ctx.org, fy)?;
+    let client = client_scope(&state, &ctx, fy, form.client)
+        .await?
+        .map(|c| c.id);
+    let cat = org_catalog(&state, &ctx.org).await?;
+    let edition = edition_for(&cat, &ctx.org, fy)?;
     let (o, actor) = (ctx.org.clone(), ctx.actor());
-    let item_ids: Vec<String> = edition.items.iter().map(|i| i.id.to_string()).collect();
+    let item_ids = row_ids(edition);
     let (edition_fy, form_code) = (edition.fiscal_year, edition.form.code());
     state
         .tx(move |c| {
-            if let Some(a) = assessments::current(c, &o, fy.0, form_code)?
+            if let Some(a) = assessments::current_for(c, o.id.0, fy.0, form_code, client)?
                 && !a.is_completed()
             {
                 return Ok(());
             }
-            let cat = catalog()?;
-            let carry = |id: &str| {
-                cat.item(&ItemId::new(id))
-                    .map(|(_, i)| format!("{}/{}", i.topic, i.target.code()))
-            };
+            let carry = |id: &str| carry_key(&cat, id);
             assessments::create(
                 c,
                 &o,
@@ -361,13 +518,14 @@ pub async fn start(
                     form: form_code,
                     edition_fy,
                     item_ids: &item_ids,
+                    client_org_id: client,
                 },
                 &carry,
             )?;
             Ok(())
         })
         .await?;
-    Ok(Redirect::to(&checklist_url(org, fy)).into_response())
+    Ok(Redirect::to(&checklist_url(org, fy, client)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -386,6 +544,8 @@ pub struct AnswerForm {
     target_date: String,
     #[serde(default)]
     note: String,
+    #[serde(default)]
+    client: Option<i64>,
 }
 
 /// Validates one item's answer; Japanese messages name the item and the field.
@@ -472,7 +632,44 @@ pub fn parse_answer(
     })
 }
 
-/// `POST /o/{org}/checklist/answer`: saves one item of the 年度's current assessment.
+/// Validates the answer to a gate question: はい or いいえ with its 確認日.
+pub fn parse_gate_answer(
+    gate: &GateQuestion,
+    today: jiff::civil::Date,
+    f: &AnswerForm,
+) -> Result<AnswerInput, Vec<String>> {
+    let label = format!("前提の確認「{}」", gate.text);
+    let answer = match f.answer.trim() {
+        "" => None,
+        "yes" => Some(Answer::Yes),
+        "no" => Some(Answer::No),
+        a => {
+            return Err(vec![format!(
+                "{label}の回答「{a}」は「はい」か「いいえ」で選んでください。"
+            )]);
+        }
+    };
+    let checked_on = match f.checked_on.trim() {
+        "" => answer.map(|_| today),
+        s => match parse_date(s) {
+            Ok(d) if d > today => {
+                return Err(vec![format!("{label}の確認日「{s}」は未来の日付です。")]);
+            }
+            Ok(d) => Some(d),
+            Err(e) => return Err(vec![format!("{label}の確認日: {}", e.message_ja())]),
+        },
+    };
+    let note = f.note.trim();
+    Ok(AnswerInput {
+        answer,
+        checked_on: checked_on.map(|d| d.to_string()),
+        target_date: None,
+        note: (!note.is_empty()).then(|| note.chars().take(NOTE_MAX_CHARS).collect()),
+    })
+}
+
+/// `POST /o/{org}/checklist/answer`: saves one item (or gate question) of the 年度's
+/// current assessment.
 pub async fn answer(
     State(state): State<AppState>,
     auth: Authed,
@@ -483,21 +680,34 @@ pub async fn answer(
     ctx.auth.check_csrf(&form.csrf)?;
     ctx.require(Action::EditRecords)?;
     let fy = parse_fy(form.fy.as_deref())?;
-    let edition = edition_for(&ctx.org, fy)?;
-    let Some(pos) = edition
-        .items
-        .iter()
-        .position(|i| i.id.as_str() == form.item)
-    else {
-        return Err(AppError::BadRequest(format!(
-            "項目「{}」はこの年度のチェックリストにありません。",
-            form.item
-        )));
-    };
-    let item = &edition.items[pos];
-    let input = match parse_answer(item, fy, today_jst(), &form) {
+    let cat = org_catalog(&state, &ctx.org).await?;
+    let edition = edition_for(&cat, &ctx.org, fy)?;
+    let (anchor, parsed) =
+        if let Some(gate) = edition.gate_questions.iter().find(|g| g.id == form.item) {
+            (
+                "gate".to_owned(),
+                parse_gate_answer(gate, today_jst(), &form),
+            )
+        } else if let Some(pos) = edition
+            .items
+            .iter()
+            .position(|i| i.id.as_str() == form.item)
+        {
+            (
+                format!("item-{}", pos + 1),
+                parse_answer(&edition.items[pos], fy, today_jst(), &form),
+            )
+        } else {
+            return Err(AppError::BadRequest(format!(
+                "項目「{}」はこの年度のチェックリストにありません。",
+                form.item
+            )));
+        };
+    let client = client_scope(&state, &ctx, fy, form.client).await?;
+    let client_id = client.as_ref().map(|c| c.id);
+    let input = match parsed {
         Ok(i) => i,
-        Err(errors) => return page_for(&state, &ctx, fy, errors).await,
+        Err(errors) => return page_for(&state, &ctx, fy, client, errors).await,
     };
     let (o, actor, item_id, form_code) = (
         ctx.org.clone(),
@@ -507,16 +717,20 @@ pub async fn answer(
     );
     state
         .tx(move |c| {
-            let a = assessments::current(c, &o, fy.0, form_code)?.ok_or_else(|| {
-                AppError::BadRequest(
-                    "この年度のチェックリストはまだ開始されていません。".to_owned(),
-                )
-            })?;
+            let a = assessments::current_for(c, o.id.0, fy.0, form_code, client_id)?.ok_or_else(
+                || {
+                    AppError::BadRequest(
+                        "この年度のチェックリストはまだ開始されていません。".to_owned(),
+                    )
+                },
+            )?;
+            // A draft started before its edition had the gate question gets the row now.
+            assessments::ensure_row(c, &a, &item_id)?;
             assessments::set_answer(c, &o, &actor, &a, &item_id, &input)?;
             Ok(())
         })
         .await?;
-    Ok(Redirect::to(&format!("{}#item-{}", checklist_url(org, fy), pos + 1)).into_response())
+    Ok(Redirect::to(&format!("{}#{anchor}", checklist_url(org, fy, client_id))).into_response())
 }
 
 #[derive(Template)]
@@ -528,15 +742,29 @@ struct CompletePage {
     fy_label: String,
     edition_label: String,
     assessment_id: i64,
+    client_id: i64,
+    client_q: String,
+    client_name: String,
     total: usize,
     counts: Vec<(&'static str, usize)>,
     missing: Vec<String>,
 }
 
-/// What keeps an assessment from completion: items without an answer or 確認日, いいえ
-/// without 対応目標日.
+/// What keeps an assessment from completion: a gate question or item without an answer
+/// or 確認日, いいえ without 対応目標日. A gate answered いいえ releases the items.
 fn missing_for_completion(edition: &Edition, rows: &[AnswerRow]) -> Vec<String> {
     let mut missing = Vec::new();
+    for g in &edition.gate_questions {
+        if !is_answered(rows.iter().find(|r| r.item_id == g.id)) {
+            missing.push(format!(
+                "前提の確認「{}」: 回答または確認日が未入力です。",
+                g.text
+            ));
+        }
+    }
+    if gated_off(edition, rows) {
+        return missing;
+    }
     for item in &edition.items {
         let row = rows.iter().find(|r| r.item_id == item.id.as_str());
         let label = item_label(item);
@@ -557,11 +785,12 @@ async fn draft_with_answers(
     ctx: &OrgCtx,
     fy: FiscalYear,
     form: Form,
+    client: Option<i64>,
 ) -> Result<(Assessment, Vec<AnswerRow>), AppError> {
     let o = ctx.org.clone();
     state
         .db(move |c| {
-            let a = assessments::current(c, &o, fy.0, form.code())?
+            let a = assessments::current_for(c, o.id.0, fy.0, form.code(), client)?
                 .filter(|a| !a.is_completed())
                 .ok_or_else(|| {
                     AppError::BadRequest(
@@ -584,8 +813,11 @@ pub async fn complete_page(
     let ctx = auth.in_org(&state, OrgId(org)).await?;
     ctx.require(Action::EditOrgProfile)?;
     let fy = parse_fy(q.fy.as_deref())?;
-    let edition = edition_for(&ctx.org, fy)?;
-    let (a, rows) = draft_with_answers(&state, &ctx, fy, edition.form).await?;
+    let cat = org_catalog(&state, &ctx.org).await?;
+    let edition = edition_for(&cat, &ctx.org, fy)?;
+    let client = client_scope(&state, &ctx, fy, q.client).await?;
+    let client_id = client.as_ref().map(|c| c.id);
+    let (a, rows) = draft_with_answers(&state, &ctx, fy, edition.form, client_id).await?;
     let counts = Answer::ALL
         .into_iter()
         .map(|ans| {
@@ -603,6 +835,11 @@ pub async fn complete_page(
         fy_label: fy.label_both(),
         edition_label: edition.label_ja(),
         assessment_id: a.id,
+        client_id: client_id.unwrap_or(0),
+        client_q: client_id
+            .map(|c| format!("&client={c}"))
+            .unwrap_or_default(),
+        client_name: client.map(|c| c.name).unwrap_or_default(),
         total: edition.items.len(),
         counts,
         missing: missing_for_completion(edition, &rows),
@@ -619,6 +856,8 @@ pub struct CompleteForm {
     assessment: i64,
     #[serde(default)]
     confirm: String,
+    #[serde(default)]
+    client: Option<i64>,
 }
 
 /// `POST /o/{org}/checklist/complete`: freezes the assessment confirmed on the previous
@@ -633,13 +872,20 @@ pub async fn complete(
     ctx.auth.check_csrf(&form.csrf)?;
     ctx.require(Action::EditOrgProfile)?;
     let fy = parse_fy(form.fy.as_deref())?;
+    let client = client_scope(&state, &ctx, fy, form.client)
+        .await?
+        .map(|c| c.id);
     if form.confirm != "1" {
-        return Ok(
-            Redirect::to(&format!("/o/{org}/checklist/complete?fy={}", fy.0)).into_response(),
-        );
+        let client_q = client.map(|c| format!("&client={c}")).unwrap_or_default();
+        return Ok(Redirect::to(&format!(
+            "/o/{org}/checklist/complete?fy={}{client_q}",
+            fy.0
+        ))
+        .into_response());
     }
-    let edition = edition_for(&ctx.org, fy)?;
-    let (a, _) = draft_with_answers(&state, &ctx, fy, edition.form).await?;
+    let cat = org_catalog(&state, &ctx.org).await?;
+    let edition = edition_for(&cat, &ctx.org, fy)?.clone();
+    let (a, _) = draft_with_answers(&state, &ctx, fy, edition.form, client).await?;
     if a.id != form.assessment {
         return Err(AppError::BadRequest(
             "確認したチェックリストと異なります。確認画面からやり直してください。".to_owned(),
@@ -651,7 +897,7 @@ pub async fn complete(
             // Checked again inside the transaction that freezes, so no answer changes
             // between the check and the freeze (the draft's row is locked first).
             assessments::lock_draft(c, &a)?;
-            let missing = missing_for_completion(edition, &assessments::answers(c, a.id)?);
+            let missing = missing_for_completion(&edition, &assessments::answers(c, a.id)?);
             if !missing.is_empty() {
                 return Err(AppError::BadRequest(format!(
                     "未入力の項目があるため確定できません（{}件）: {}",
@@ -662,7 +908,7 @@ pub async fn complete(
             Ok(assessments::complete(c, &o, &actor, &a)?)
         })
         .await?;
-    Ok(Redirect::to(&checklist_url(org, fy)).into_response())
+    Ok(Redirect::to(&checklist_url(org, fy, client)).into_response())
 }
 
 /// Loads the 年度's export and records it (`export.checklist` with the format).
@@ -676,7 +922,6 @@ async fn load_export(
     let ctx = auth.in_org(state, OrgId(org)).await?;
     ctx.require(Action::Export)?;
     let fy = parse_fy(q.fy.as_deref())?;
-    edition_for(&ctx.org, fy)?;
     let (o, actor) = (ctx.org.clone(), ctx.actor());
     state
         .tx(move |c| checklist_export::load(c, &o, &actor, fy, format).map_err(export_error))
@@ -746,27 +991,28 @@ mod tests {
             checked_on: checked_on.into(),
             target_date: target_date.into(),
             note: String::new(),
+            client: None,
         }
     }
 
-    fn r7_item(id: &str) -> &'static Item {
-        let cat = catalog().expect("catalog");
-        cat.item(&ItemId::new(id)).expect("item").1
+    fn r7_item(id: &str) -> Item {
+        let cat = checklist_export::catalog().expect("catalog");
+        cat.item(&ItemId::new(id)).expect("item").1.clone()
     }
 
     #[test]
     fn form_follows_the_organisation_kind() {
-        let cat = catalog().expect("catalog");
-        assert_eq!(form_for(cat, OrgKind::SystemVendor, 2025), Form::Vendor);
-        assert_eq!(form_for(cat, OrgKind::Clinic, 2025), Form::Medical);
-        assert_eq!(form_for(cat, OrgKind::Pharmacy, 2025), Form::Pharmacy);
+        let cat = checklist_export::catalog().expect("catalog");
+        assert_eq!(form_for(&cat, OrgKind::SystemVendor, 2025), Form::Vendor);
+        assert_eq!(form_for(&cat, OrgKind::Clinic, 2025), Form::Medical);
+        assert_eq!(form_for(&cat, OrgKind::Pharmacy, 2025), Form::Pharmacy);
         // No 薬局確認用 before 令和7年度.
-        assert_eq!(form_for(cat, OrgKind::Pharmacy, 2024), Form::Medical);
+        assert_eq!(form_for(&cat, OrgKind::Pharmacy, 2024), Form::Medical);
     }
 
     #[test]
     fn target_date_must_fall_within_the_fiscal_year() {
-        let item = r7_item("R7/medical/2-④/server");
+        let item = &r7_item("R7/medical/2-④/server");
         let today = jiff::civil::date(2025, 10, 1);
         let fy = FiscalYear(2025);
         let ok = parse_answer(item, fy, today, &form("no", "R7.6.1", "2026-03-31")).expect("ok");
