@@ -86,6 +86,20 @@ pub fn routes() -> Router<AppState> {
             "/o/{org}/checklist/evidence/{id}/withdraw",
             post(checklist::evidence::withdraw),
         )
+        .route(
+            "/o/{org}/checklist/import",
+            get(checklist::import::form)
+                .post(checklist::import::upload)
+                .layer(DefaultBodyLimit::max(checklist::import::BODY_LIMIT)),
+        )
+        .route(
+            "/o/{org}/checklist/import/preview",
+            post(checklist::import::preview),
+        )
+        .route(
+            "/o/{org}/checklist/import/confirm",
+            post(checklist::import::confirm),
+        )
         .route("/o/{org}/checklist/vendors", get(checklist::vendor::page))
         .route(
             "/o/{org}/checklist/vendors/request",
