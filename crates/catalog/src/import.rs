@@ -486,7 +486,7 @@ fn header_field(cell: &str) -> Option<MappingField> {
         Some(MappingField::References)
     } else if c.contains("対象") {
         Some(MappingField::Target)
-    } else if c.contains("項目") || c.contains("確認事項") {
+    } else if c.contains("項目") || c.contains("確認事項") || c.contains("確認内容") {
         Some(MappingField::Text)
     } else {
         None

@@ -4,6 +4,7 @@ mod api;
 mod audit;
 mod auth;
 mod checklist;
+mod checklist_more;
 mod common;
 mod headers;
 mod isolation;

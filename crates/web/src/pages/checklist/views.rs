@@ -49,7 +49,7 @@ pub fn progress_by_due_year(edition: &Edition, rows: &[AnswerRow]) -> Vec<DueYea
             .or_insert_with(|| DueYearProgress {
                 label: item
                     .required_by_label_ja()
-                    .map_or_else(|| "期限なし".to_owned(), |l| format!("{l}まで")),
+                    .map_or_else(|| "期限なし".to_owned(), |l| format!("{l}中")),
                 total: 0,
                 answered: 0,
                 yes: 0,
