@@ -353,8 +353,8 @@ impl CveRecord {
             .map(|d| d.value.as_str())
     }
 
-    /// The best available CVSS score: v4.0, then v3.1, v3.0, v2; the `Primary` metric of a
-    /// version first.
+    /// The best available CVSS score: v4.0, then v3.1, v3.0, v2. Within a version: the
+    /// `Primary` metric, else NVD's own (`nvd@nist.gov`), else the highest score.
     pub fn cvss(&self) -> Option<CvssSummary> {
         for list in [
             &self.metrics.cvss_metric_v40,
@@ -365,7 +365,12 @@ impl CveRecord {
             let chosen = list
                 .iter()
                 .find(|m| m.kind.as_deref() == Some("Primary"))
-                .or_else(|| list.first());
+                .or_else(|| list.iter().find(|m| m.source.as_deref() == Some("nvd@nist.gov")))
+                .or_else(|| {
+                    list.iter().max_by(|a, b| {
+                        a.cvss_data.base_score.total_cmp(&b.cvss_data.base_score)
+                    })
+                });
             if let Some(m) = chosen {
                 let severity = m
                     .cvss_data

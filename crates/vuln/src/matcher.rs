@@ -139,10 +139,15 @@ pub fn match_cve(cve: &CveRecord, asset: &[Cpe]) -> MatchResult {
             .map(Hit::explain_ja)
             .collect();
         for h in matched.iter().filter(|h| !h.vulnerable) {
-            lines.push(format!(
+            let mut line = format!(
                 "構成{}: 前提のプラットフォーム {} に該当 ({})",
                 h.configuration, h.criteria, h.asset_version
-            ));
+            );
+            for n in &h.notes_ja {
+                line.push_str("。");
+                line.push_str(n);
+            }
+            lines.push(line);
         }
         lines.dedup();
         let hits = matched.into_iter().filter(|h| h.vulnerable).collect();
@@ -262,6 +267,18 @@ fn eval_node(n: usize, node: &Node, asset: &[Cpe]) -> (Tri, Eval) {
         let parts_needed: Vec<&Component> =
             node.cpe_match.iter().map(|m| m.criteria.part()).collect();
         let asset_has_part = asset.iter().any(|a| parts_needed.contains(&a.part()));
+        if !asset_has_part && node.negate {
+            // An exclusion ("not on this platform") cannot be assumed either way.
+            let kind = part_label(node.cpe_match.first().map(|m| m.criteria.part()));
+            ev.reviews.push(format!(
+                "台帳に{kind}の記載がないため、除外条件（{} 等）を判定できません",
+                node.cpe_match
+                    .first()
+                    .map(|m| m.criteria.to_string())
+                    .unwrap_or_default()
+            ));
+            return (Tri::Unknown, ev);
+        }
         if !asset_has_part {
             let examples: Vec<String> = node
                 .cpe_match
