@@ -213,7 +213,10 @@ impl AliasTable {
                 let probe = t.cpe.replace("{model}", "x");
                 let parts: Vec<&str> = probe.split(':').collect();
                 if parts.len() != 3 || !matches!(parts[0], "a" | "o" | "h") {
-                    return Err(err(format!("cpe `{}` は part:vendor:product ではありません", t.cpe)));
+                    return Err(err(format!(
+                        "cpe `{}` は part:vendor:product ではありません",
+                        t.cpe
+                    )));
                 }
                 if t.cpe.contains("{model}") && a.model_prefixes.is_empty() {
                     return Err(err("{model} を使うには model_prefixes が必要です".into()));
@@ -307,7 +310,11 @@ impl AliasTable {
                 out.warnings_ja.push(format!(
                     "{}: CPE 名（{}）は NVD での表記を確認できていない推定です（要確認）",
                     a.label,
-                    a.cpes.iter().map(|t| t.cpe.as_str()).collect::<Vec<_>>().join(", ")
+                    a.cpes
+                        .iter()
+                        .map(|t| t.cpe.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
             }
         }
@@ -386,7 +393,8 @@ pub fn normalize(s: &str) -> String {
         }
         if boundary
             && rest.starts_with("win")
-            && (chars.get(i + 3).is_some_and(char::is_ascii_digit) || rest.starts_with("win server"))
+            && (chars.get(i + 3).is_some_and(char::is_ascii_digit)
+                || rest.starts_with("win server"))
         {
             out.push_str("windows");
             i += 3;
@@ -555,7 +563,10 @@ fn extract_version(
 fn windows_build(fields: &[&str]) -> Option<String> {
     for t in fields.iter().flat_map(|f| version_tokens(f)) {
         let parts: Vec<&str> = t.split('.').collect();
-        if !parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit())) {
+        if !parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        {
             continue;
         }
         match parts.as_slice() {
@@ -571,10 +582,18 @@ fn windows_build(fields: &[&str]) -> Option<String> {
 fn windows_feature(all: &str) -> Option<String> {
     for w in all.split(|c: char| !c.is_ascii_alphanumeric()) {
         let b = w.as_bytes();
-        if b.len() == 4 && b[0].is_ascii_digit() && b[1].is_ascii_digit() && b[2] == b'h' && b[3].is_ascii_digit() {
+        if b.len() == 4
+            && b[0].is_ascii_digit()
+            && b[1].is_ascii_digit()
+            && b[2] == b'h'
+            && b[3].is_ascii_digit()
+        {
             return Some(w.to_string());
         }
-        if matches!(w, "1507" | "1511" | "1607" | "1703" | "1709" | "1803" | "1809" | "1903" | "1909" | "2004") {
+        if matches!(
+            w,
+            "1507" | "1511" | "1607" | "1703" | "1709" | "1803" | "1809" | "1903" | "1909" | "2004"
+        ) {
             return Some(w.to_string());
         }
     }

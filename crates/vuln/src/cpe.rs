@@ -202,9 +202,7 @@ fn glob(pattern: &str, value: &str) -> bool {
                 }
             }
             Tok::One => {
-                for i in 0..val.len() {
-                    next[i + 1] = reach[i];
-                }
+                next[1..].copy_from_slice(&reach[..val.len()]);
             }
             Tok::Lit(c) => {
                 for i in 0..val.len() {
@@ -433,7 +431,10 @@ mod tests {
         assert_eq!(c.version(), &Component::Value("1.0!".into()));
         assert_eq!(c.update(), &Component::Na);
         assert_eq!(c.attr(5), &Component::Any);
-        assert_eq!(c.to_string(), r"cpe:2.3:a:acme:foo\(bar\):1.0\!:-:*:*:*:*:*:*");
+        assert_eq!(
+            c.to_string(),
+            r"cpe:2.3:a:acme:foo\(bar\):1.0\!:-:*:*:*:*:*:*"
+        );
         Ok(())
     }
 

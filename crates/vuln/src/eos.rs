@@ -216,12 +216,7 @@ impl EosTable {
     }
 
     /// Evaluates the rule for one asset on `today`.
-    pub fn evaluate(
-        &self,
-        asset: &AssetDescription,
-        today: Date,
-        near_days: i64,
-    ) -> EosStatus {
+    pub fn evaluate(&self, asset: &AssetDescription, today: Date, near_days: i64) -> EosStatus {
         if let Some(entry) = self.find(asset) {
             let Some(end) = entry.end else {
                 return EosStatus::Supported {
@@ -258,9 +253,13 @@ impl EosTable {
                     .into(),
             };
         }
-        let identified = AliasTable::builtin()
+        let identified = AliasTable::builtin().ok().and_then(|t| {
+            t.derive(&AssetDescription {
+                cpe: String::new(),
+                ..asset.clone()
+            })
             .ok()
-            .and_then(|t| t.derive(&AssetDescription { cpe: String::new(), ..asset.clone() }).ok());
+        });
         match identified {
             Some(_) => EosStatus::NoData {
                 reason_ja: format!(
@@ -304,7 +303,11 @@ fn in_line(sources: &[&str], line: &str) -> bool {
 
 /// Days since 1970-01-01 (proleptic Gregorian).
 fn days(d: Date) -> i64 {
-    let (y, m, dd) = (i64::from(d.year()), i64::from(d.month()), i64::from(d.day()));
+    let (y, m, dd) = (
+        i64::from(d.year()),
+        i64::from(d.month()),
+        i64::from(d.day()),
+    );
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;

@@ -73,7 +73,9 @@ pub enum FeedError {
     #[error("gzip の展開に失敗しました: {0}")]
     Gzip(String),
     /// The format could not be recognised.
-    #[error("フィードの形式を判別できません（NVD 2.0 JSON / KEV JSON / MyJVN XML のいずれでもありません）: {0}")]
+    #[error(
+        "フィードの形式を判別できません（NVD 2.0 JSON / KEV JSON / MyJVN XML のいずれでもありません）: {0}"
+    )]
     UnknownFormat(String),
     /// Not valid UTF-8.
     #[error("UTF-8 のテキストではありません（{0} バイト目）")]
@@ -176,7 +178,8 @@ pub fn parse_feed(raw: &[u8]) -> Result<Feed, FeedError> {
             }
         }
         b'<' => {
-            let text = std::str::from_utf8(bytes).map_err(|e| FeedError::NotUtf8(e.valid_up_to()))?;
+            let text =
+                std::str::from_utf8(bytes).map_err(|e| FeedError::NotUtf8(e.valid_up_to()))?;
             let (date, recs) = crate::jvn::parse_jvn(text)?;
             (FeedKind::Jvn, date, None, FeedData::Jvn(recs))
         }
@@ -365,11 +368,13 @@ impl CveRecord {
             let chosen = list
                 .iter()
                 .find(|m| m.kind.as_deref() == Some("Primary"))
-                .or_else(|| list.iter().find(|m| m.source.as_deref() == Some("nvd@nist.gov")))
                 .or_else(|| {
-                    list.iter().max_by(|a, b| {
-                        a.cvss_data.base_score.total_cmp(&b.cvss_data.base_score)
-                    })
+                    list.iter()
+                        .find(|m| m.source.as_deref() == Some("nvd@nist.gov"))
+                })
+                .or_else(|| {
+                    list.iter()
+                        .max_by(|a, b| a.cvss_data.base_score.total_cmp(&b.cvss_data.base_score))
                 });
             if let Some(m) = chosen {
                 let severity = m
@@ -518,7 +523,10 @@ fn parse_nvd(bytes: &[u8]) -> Result<(Option<String>, Vec<CveRecord>), FeedError
                 Some((index, field)) => FeedError::NvdRecord {
                     index,
                     cve_id: lookup_id(bytes, index, &["cve", "id"]),
-                    field: field.trim_start_matches('.').trim_start_matches("cve.").to_string(),
+                    field: field
+                        .trim_start_matches('.')
+                        .trim_start_matches("cve.")
+                        .to_string(),
                     message: inner.to_string(),
                 },
                 None => FeedError::Json {
@@ -530,7 +538,10 @@ fn parse_nvd(bytes: &[u8]) -> Result<(Option<String>, Vec<CveRecord>), FeedError
             });
         }
     };
-    Ok((doc.timestamp, doc.vulnerabilities.into_iter().map(|v| v.cve).collect()))
+    Ok((
+        doc.timestamp,
+        doc.vulnerabilities.into_iter().map(|v| v.cve).collect(),
+    ))
 }
 
 /// Splits `vulnerabilities[3].cve.id` into (3, `.cve.id`).
@@ -727,8 +738,14 @@ mod tests {
             parse_feed(b"{\"a\": 1}"),
             Err(FeedError::UnknownFormat(_))
         ));
-        assert!(matches!(parse_feed(b"   "), Err(FeedError::UnknownFormat(_))));
-        assert!(matches!(parse_feed(b"hello"), Err(FeedError::UnknownFormat(_))));
+        assert!(matches!(
+            parse_feed(b"   "),
+            Err(FeedError::UnknownFormat(_))
+        ));
+        assert!(matches!(
+            parse_feed(b"hello"),
+            Err(FeedError::UnknownFormat(_))
+        ));
     }
 
     #[test]
@@ -761,7 +778,10 @@ mod tests {
         match parse_feed(doc) {
             Err(e @ FeedError::KevEntry { .. }) => {
                 let msg = e.to_string();
-                assert!(msg.contains("CVE-2000-0003") && msg.contains("dueDate"), "{msg}");
+                assert!(
+                    msg.contains("CVE-2000-0003") && msg.contains("dueDate"),
+                    "{msg}"
+                );
             }
             other => panic!("expected KevEntry error, got {other:?}"),
         }

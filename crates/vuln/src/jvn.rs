@@ -44,7 +44,11 @@ fn attr(e: &BytesStart<'_>, name: &str) -> Option<String> {
     e.attributes()
         .flatten()
         .find(|a| a.key.local_name().as_ref() == name)
-        .and_then(|a| a.normalized_value(quick_xml::XmlVersion::Implicit1_0).ok().map(|v| v.trim().to_string()))
+        .and_then(|a| {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .ok()
+                .map(|v| v.trim().to_string())
+        })
 }
 
 fn push_cve(rec: &mut JvnRecord, id: &str) {
@@ -136,14 +140,14 @@ fn on_start(
         (Doc::Rss, "cvss") => {
             if let Some(rec) = st.rec.as_mut() {
                 let score = match attr(e, "score") {
-                    Some(s) if !s.is_empty() => Some(s.parse::<f64>().map_err(|_| {
-                        FeedError::JvnRecord {
+                    Some(s) if !s.is_empty() => {
+                        Some(s.parse::<f64>().map_err(|_| FeedError::JvnRecord {
                             index,
                             id: id_or_unknown(rec),
                             field: "sec:cvss@score".into(),
                             message: format!("スコア `{s}` が数値ではありません"),
-                        }
-                    })?),
+                        })?)
+                    }
                     _ => None,
                 };
                 rec.cvss.push(JvnCvss {
@@ -260,33 +264,25 @@ fn on_end(
                 push_cve(rec, &id);
             }
         }
-        (Doc::Rss, "cpe") | (Doc::Vuldef, "Cpe") => {
-            if !text.is_empty() {
-                let cpe = Cpe::parse(text).map_err(|e| FeedError::JvnRecord {
-                    index,
-                    id: id_or_unknown(rec),
-                    field: name.to_string(),
-                    message: format!("`{text}`: {e}"),
-                })?;
-                if !rec.cpes.contains(&cpe) {
-                    rec.cpes.push(cpe);
-                }
+        (Doc::Rss, "cpe") | (Doc::Vuldef, "Cpe") if !text.is_empty() => {
+            let cpe = Cpe::parse(text).map_err(|e| FeedError::JvnRecord {
+                index,
+                id: id_or_unknown(rec),
+                field: name.to_string(),
+                message: format!("`{text}`: {e}"),
+            })?;
+            if !rec.cpes.contains(&cpe) {
+                rec.cpes.push(cpe);
             }
         }
-        (Doc::Vuldef, "VersionNumber") => {
-            if !text.is_empty() {
-                rec.affected_versions_ja.push(text.to_string());
-            }
+        (Doc::Vuldef, "VersionNumber") if !text.is_empty() => {
+            rec.affected_versions_ja.push(text.to_string());
         }
-        (Doc::Rss, "issued") | (Doc::Vuldef, "DateFirstPublished") => {
-            if !text.is_empty() {
-                rec.published = Some(text.to_string());
-            }
+        (Doc::Rss, "issued") | (Doc::Vuldef, "DateFirstPublished") if !text.is_empty() => {
+            rec.published = Some(text.to_string());
         }
-        (Doc::Rss, "modified") | (Doc::Vuldef, "DateLastUpdated") => {
-            if !text.is_empty() {
-                rec.modified = Some(text.to_string());
-            }
+        (Doc::Rss, "modified") | (Doc::Vuldef, "DateLastUpdated") if !text.is_empty() => {
+            rec.modified = Some(text.to_string());
         }
         _ => {}
     }

@@ -54,7 +54,7 @@ impl Hit {
             self.configuration, self.criteria, self.range_ja, self.asset_version
         );
         for n in &self.notes_ja {
-            s.push_str("。");
+            s.push('。');
             s.push_str(n);
         }
         s
@@ -144,7 +144,7 @@ pub fn match_cve(cve: &CveRecord, asset: &[Cpe]) -> MatchResult {
                 h.configuration, h.criteria, h.asset_version
             );
             for n in &h.notes_ja {
-                line.push_str("。");
+                line.push('。');
                 line.push_str(n);
             }
             lines.push(line);
@@ -217,7 +217,10 @@ fn eval_configuration(n: usize, conf: &Configuration, asset: &[Cpe]) -> (Tri, Ev
         .iter()
         .map(|node| negate(node.negate, eval_node(n, node, asset)))
         .collect();
-    negate(conf.negate, combine(conf.operator.unwrap_or(Operator::Or), parts))
+    negate(
+        conf.negate,
+        combine(conf.operator.unwrap_or(Operator::Or), parts),
+    )
 }
 
 fn eval_node(n: usize, node: &Node, asset: &[Cpe]) -> (Tri, Eval) {
@@ -365,7 +368,7 @@ fn eval_entry(n: usize, m: &CpeMatch, asset: &Cpe) -> EntryEval {
     }
     let mut notes = Vec::new();
     let mut review: Option<String> = None;
-    for i in 4..11 {
+    for (i, attr_ja) in ATTR_JA.iter().enumerate().skip(4) {
         match c.attr(i).relation(asset.attr(i)) {
             Relation::Equal | Relation::Superset => {}
             Relation::Disjoint => return EntryEval::Miss,
@@ -376,7 +379,7 @@ fn eval_entry(n: usize, m: &CpeMatch, asset: &Cpe) -> EntryEval {
                         review.get_or_insert_with(|| {
                             format!(
                                 "{criteria} は {} が `{cv}` の場合に該当しますが、台帳に {} がありません",
-                                ATTR_JA[i], ATTR_JA[i]
+                                attr_ja, attr_ja
                             )
                         });
                     }
@@ -384,14 +387,14 @@ fn eval_entry(n: usize, m: &CpeMatch, asset: &Cpe) -> EntryEval {
                         review.get_or_insert_with(|| {
                             format!(
                                 "{criteria} は {} が `{cv}` の場合に該当しますが、台帳にエディションがありません",
-                                ATTR_JA[i]
+                                attr_ja
                             )
                         });
                     }
                     7 => {}
                     _ => notes.push(format!(
                         "{} `{cv}` は台帳に記載がないため一致とみなしました",
-                        ATTR_JA[i]
+                        attr_ja
                     )),
                 }
             }
@@ -508,7 +511,8 @@ fn range_version(
         }
         Component::Value(_) | Component::Pattern(_) => asset_version_string(asset, scheme),
     };
-    let checks: [(&Option<String>, fn(Ordering) -> bool); 4] = [
+    type Check<'a> = (&'a Option<String>, fn(Ordering) -> bool);
+    let checks: [Check<'_>; 4] = [
         (&m.version_start_including, |o| o != Ordering::Less),
         (&m.version_start_excluding, |o| o == Ordering::Greater),
         (&m.version_end_including, |o| o != Ordering::Greater),

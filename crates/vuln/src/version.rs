@@ -5,7 +5,7 @@
 //! | scheme | examples |
 //! |---|---|
 //! | [`Scheme::Generic`] | `2.14.1`, `2.0-beta9`, `13.1-49.15` (Citrix), `17.9.4a` (IOS XE), `4.4.5-0101` |
-//! | [`Scheme::FortiOs`] | `6.0.4`, `v7.2.5 build1517`, `7.2.5,build1517` |
+//! | [`Scheme::FortiOs`] | `6.0.4`, `v7.2.5 build1517`, `7.2.5,build1517` (build not compared) |
 //! | [`Scheme::CiscoIos`] | `15.2(4)M11`, `12.4(24)T` |
 //! | [`Scheme::PanOs`] | `10.2.9-h1`, `10.2.9` |
 //! | [`Scheme::Ivanti`] | `9.0R3.4`, `22.7R2.3`, `9.0r3.2` |
@@ -22,7 +22,8 @@ pub enum Scheme {
     /// Dotted numbers with letter suffixes and pre-release words (`beta`, `rc` …); `-`, `_`
     /// and `+` separate components like `.`.
     Generic,
-    /// FortiOS and other Fortinet firmware: `x.y.z`, optional `build NNNN`.
+    /// FortiOS and other Fortinet firmware: `x.y.z`, optional `build NNNN` (validated, not
+    /// compared: NVD ranges never carry it).
     FortiOs,
     /// Classic Cisco IOS: `major.minor(maint)TRAIN rebuild`, e.g. `15.2(4)M11`. Different
     /// trains (`M` vs `E`) are not comparable.
@@ -132,30 +133,34 @@ fn parse(scheme: Scheme, raw: &str) -> Result<Parsed, Incomparable> {
     }
     let lower = v.to_ascii_lowercase();
     let toks = match scheme {
-        Scheme::Generic => generic_tokens(&lower).ok_or_else(|| bad(scheme, raw, "使えない文字があります"))?,
+        Scheme::Generic => {
+            generic_tokens(&lower).ok_or_else(|| bad(scheme, raw, "使えない文字があります"))?
+        }
         Scheme::FortiOs => {
             let (main, build) = match lower.find("build") {
                 Some(i) => (&lower[..i], Some(lower[i + 5..].trim())),
                 None => (lower.as_str(), None),
             };
             let main = main.trim().trim_end_matches([',', ' ', '-']);
-            let mut toks = numeric_dotted(main)
+            let toks = numeric_dotted(main)
                 .filter(|t| (2..=4).contains(&t.len()))
                 .ok_or_else(|| bad(scheme, raw, "x.y.z の数字ではありません"))?;
-            // Pad to 3 so that the build is compared at a fixed position.
-            while toks.len() < 3 {
-                toks.push(Tok::Num(0));
-            }
-            if let Some(b) = build {
-                let n = b
-                    .parse::<u64>()
-                    .map_err(|_| bad(scheme, raw, "build 番号が数字ではありません"))?;
-                toks.push(Tok::Num(n));
+            // The build number identifies the image of a release (`7.2.5 build1517` is
+            // 7.2.5); NVD ranges never carry it, so it is checked but not compared.
+            if let Some(b) = build
+                && b.parse::<u64>().is_err()
+            {
+                return Err(bad(scheme, raw, "build 番号が数字ではありません"));
             }
             toks
         }
-        Scheme::Windows => numeric_dotted(&lower)
-            .ok_or_else(|| bad(scheme, raw, "ビルド番号（例 10.0.19045.1234）ではありません"))?,
+        Scheme::Windows => numeric_dotted(&lower).ok_or_else(|| {
+            bad(
+                scheme,
+                raw,
+                "ビルド番号（例 10.0.19045.1234）ではありません",
+            )
+        })?,
         Scheme::PanOs => {
             let (main, hot) = match lower.find('h') {
                 Some(i) => (lower[..i].trim_end_matches('-'), Some(&lower[i + 1..])),
@@ -188,7 +193,11 @@ fn parse(scheme: Scheme, raw: &str) -> Result<Parsed, Incomparable> {
                 None => toks.push(Tok::Num(0)),
                 Some(r) => {
                     let rt = numeric_dotted(r).ok_or_else(|| {
-                        bad(scheme, raw, "R の後のリリース番号が数字ではありません（例 R3.4）")
+                        bad(
+                            scheme,
+                            raw,
+                            "R の後のリリース番号が数字ではありません（例 R3.4）",
+                        )
                     })?;
                     toks.push(Tok::Num(1));
                     toks.extend(rt);
@@ -236,17 +245,23 @@ fn parse_cisco_ios(raw: &str, lower: &str) -> Result<Parsed, Incomparable> {
         .map_err(|_| err("括弧内の保守リリース番号が数字ではありません"))?;
     toks.push(Tok::Num(n));
     let rest_letter = &maint[digits.len()..];
-    toks.push(Tok::Num(letter_rank(rest_letter).ok_or_else(|| err("括弧内の文字が不正です"))?));
+    toks.push(Tok::Num(
+        letter_rank(rest_letter).ok_or_else(|| err("括弧内の文字が不正です"))?,
+    ));
     // After `)`: train letters, rebuild number, optional rebuild letter.
     let after = &lower[close + 1..];
-    let train: String = after.chars().take_while(char::is_ascii_alphabetic).collect();
+    let train: String = after
+        .chars()
+        .take_while(char::is_ascii_alphabetic)
+        .collect();
     let rest = &after[train.len()..];
     let rb: String = rest.chars().take_while(char::is_ascii_digit).collect();
     let rb_letter = &rest[rb.len()..];
     toks.push(Tok::Num(if rb.is_empty() {
         0
     } else {
-        rb.parse::<u64>().map_err(|_| err("リビルド番号が不正です"))?
+        rb.parse::<u64>()
+            .map_err(|_| err("リビルド番号が不正です"))?
     }));
     toks.push(Tok::Num(
         letter_rank(rb_letter).ok_or_else(|| err("リビルド番号の後の文字が不正です"))?,
@@ -433,9 +448,14 @@ mod tests {
     #[test]
     fn fortios() {
         assert_eq!(c(Scheme::FortiOs, "6.0.4", "6.0.5"), Less);
-        assert_eq!(c(Scheme::FortiOs, "v7.2.5 build1517", "7.2.5"), Greater);
+        assert_eq!(c(Scheme::FortiOs, "v7.2.5 build1517", "7.2.5"), Equal);
+        assert_eq!(c(Scheme::FortiOs, "7.2.4 build1396", "7.2.4"), Equal);
+        assert!(compare(Scheme::FortiOs, "7.2.4 buildX", "7.2.4").is_err());
         assert_eq!(c(Scheme::FortiOs, "6.0.16", "6.0.5"), Greater);
-        assert_eq!(c(Scheme::FortiOs, "7.2.5,build1517", "7.2.5 build1517"), Equal);
+        assert_eq!(
+            c(Scheme::FortiOs, "7.2.5,build1517", "7.2.5 build1517"),
+            Equal
+        );
         assert!(compare(Scheme::FortiOs, "6.0.x", "6.0.4").is_err());
     }
 
@@ -458,8 +478,14 @@ mod tests {
         assert_eq!(c(Scheme::Ivanti, "22.7R2.3", "9.1R18.1"), Greater);
         assert_eq!(c(Scheme::Ivanti, "9.0", "9.0R1"), Less);
         assert!(compare(Scheme::Ivanti, "8.3rx", "8.3r1").is_err());
-        assert_eq!(c(Scheme::Windows, "10.0.17763.2028", "10.0.17763.2029"), Less);
-        assert_eq!(c(Scheme::Windows, "10.0.19045.10000", "10.0.19045.2251"), Greater);
+        assert_eq!(
+            c(Scheme::Windows, "10.0.17763.2028", "10.0.17763.2029"),
+            Less
+        );
+        assert_eq!(
+            c(Scheme::Windows, "10.0.19045.10000", "10.0.19045.2251"),
+            Greater
+        );
         assert!(compare(Scheme::Windows, "r2", "10.0.1").is_err());
     }
 
@@ -468,6 +494,9 @@ mod tests {
         assert_eq!(Scheme::for_product("fortinet", "fortios"), Scheme::FortiOs);
         assert_eq!(Scheme::for_product("cisco", "ios_xe"), Scheme::Generic);
         assert_eq!(Scheme::for_product("cisco", "ios"), Scheme::CiscoIos);
-        assert_eq!(Scheme::for_product("microsoft", "windows_server_2019"), Scheme::Windows);
+        assert_eq!(
+            Scheme::for_product("microsoft", "windows_server_2019"),
+            Scheme::Windows
+        );
     }
 }

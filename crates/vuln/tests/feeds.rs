@@ -42,7 +42,10 @@ fn nvd_fields_of_real_records() {
             .is_some_and(|d| d.contains("FortiOS"))
     );
     let c = fortios.cvss().expect("has CVSS");
-    assert_eq!((c.version.as_str(), c.score, c.severity.as_str()), ("3.1", 9.8, "CRITICAL"));
+    assert_eq!(
+        (c.version.as_str(), c.score, c.severity.as_str()),
+        ("3.1", 9.8, "CRITICAL")
+    );
 
     // Zerologon has only Secondary v3.1 metrics: NVD's own score is preferred.
     let zl = cve(&records, "CVE-2020-1472").cvss().expect("has CVSS");
@@ -73,7 +76,11 @@ fn every_real_criteria_round_trips() {
     let v: serde_json::Value = serde_json::from_slice(&raw).expect("json");
     let mut n = 0;
     for item in v["vulnerabilities"].as_array().expect("array") {
-        for conf in item["cve"]["configurations"].as_array().into_iter().flatten() {
+        for conf in item["cve"]["configurations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             for node in conf["nodes"].as_array().into_iter().flatten() {
                 for m in node["cpeMatch"].as_array().into_iter().flatten() {
                     let s = m["criteria"].as_str().expect("criteria string");
@@ -114,9 +121,20 @@ fn kev_catalog() {
     assert_eq!(e.date_added, date(2021, 11, 3));
     assert_eq!(e.required_action, "Apply updates per vendor instructions.");
     assert_eq!(e.known_ransomware_campaign_use.as_deref(), Some("Known"));
-    assert_eq!(k.get("CVE-2020-1472").map(|e| e.due_date), Some(date(2020, 9, 21)));
-    assert_eq!(k.get("CVE-2023-20198").map(|e| e.due_date), Some(date(2023, 10, 20)));
-    for id in ["CVE-2023-25610", "CVE-2022-27510", "CVE-2019-11540", "CVE-2022-21907"] {
+    assert_eq!(
+        k.get("CVE-2020-1472").map(|e| e.due_date),
+        Some(date(2020, 9, 21))
+    );
+    assert_eq!(
+        k.get("CVE-2023-20198").map(|e| e.due_date),
+        Some(date(2023, 10, 20))
+    );
+    for id in [
+        "CVE-2023-25610",
+        "CVE-2022-27510",
+        "CVE-2019-11540",
+        "CVE-2022-21907",
+    ] {
         assert!(!k.contains(id), "{id} is not in KEV");
     }
 }
@@ -129,7 +147,11 @@ fn nvd_cisa_fields_agree_with_kev() {
         match (k.get(&r.id), &r.cisa_action_due) {
             (Some(e), Some(due)) => assert_eq!(e.due_date.to_string(), *due, "{}", r.id),
             (None, None) => {}
-            (e, due) => panic!("{}: KEV {:?} vs NVD cisaActionDue {due:?}", r.id, e.map(|e| e.due_date)),
+            (e, due) => panic!(
+                "{}: KEV {:?} vs NVD cisaActionDue {due:?}",
+                r.id,
+                e.map(|e| e.due_date)
+            ),
         }
     }
 }
@@ -191,7 +213,10 @@ fn bad_record_names_index_cve_and_field() {
         other => panic!("unexpected error {other:?}"),
     }
     let msg = err.to_string();
-    assert!(msg.contains("CVE-2018-13379") && msg.contains("criteria"), "{msg}");
+    assert!(
+        msg.contains("CVE-2018-13379") && msg.contains("criteria"),
+        "{msg}"
+    );
 
     // A missing required field.
     let mut v: serde_json::Value = serde_json::from_slice(&raw).expect("json");
@@ -210,7 +235,10 @@ fn bad_record_names_index_cve_and_field() {
 fn truncated_json_is_an_error() {
     let raw = read_fixture(NVD_PATH);
     let err = parse_feed(&raw[..raw.len() / 2]).expect_err("must fail");
-    assert!(matches!(err, FeedError::NvdRecord { .. } | FeedError::Json { .. }), "{err:?}");
+    assert!(
+        matches!(err, FeedError::NvdRecord { .. } | FeedError::Json { .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -226,7 +254,10 @@ fn jvn_overview_rss() {
     assert_eq!(r.id, "JVNDB-2019-000000");
     assert!(r.title.starts_with("Fortinet FortiOS の SSL VPN"));
     assert_eq!(r.cve_ids, vec!["CVE-2018-13379"]);
-    assert_eq!(r.cpes, vec![Cpe::parse("cpe:/o:fortinet:fortios").expect("cpe")]);
+    assert_eq!(
+        r.cpes,
+        vec![Cpe::parse("cpe:/o:fortinet:fortios").expect("cpe")]
+    );
     assert_eq!(r.published.as_deref(), Some("2019-06-11T12:00:00+09:00"));
     assert_eq!(r.modified.as_deref(), Some("2021-11-04T17:30:00+09:00"));
     assert_eq!(r.cvss.len(), 2);
@@ -234,7 +265,11 @@ fn jvn_overview_rss() {
     assert_eq!(r.cvss[0].severity.as_deref(), Some("Critical"));
     assert_eq!(r.cvss[0].version.as_deref(), Some("3.0"));
     // Entities in text are resolved.
-    assert!(recs[1].title.ends_with("& 関連する問題"), "{}", recs[1].title);
+    assert!(
+        recs[1].title.ends_with("& 関連する問題"),
+        "{}",
+        recs[1].title
+    );
     assert_eq!(recs[1].cpes.len(), 2);
 }
 
@@ -256,7 +291,10 @@ fn jvn_detail_vuldef() {
     assert_eq!(r.affected_versions_ja[0], "6.0.0 から 6.0.4");
     assert_eq!(r.cvss.len(), 2);
     assert_eq!(r.cvss[0].score, Some(9.8));
-    assert_eq!(r.cvss[0].vector.as_deref(), Some("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"));
+    assert_eq!(
+        r.cvss[0].vector.as_deref(),
+        Some("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")
+    );
     assert_eq!(r.published.as_deref(), Some("2019-06-11T12:00:00+09:00"));
 }
 
@@ -270,8 +308,13 @@ fn jvn_errors_name_the_record() {
     );
     let err = parse_feed(broken.as_bytes()).expect_err("must fail");
     match &err {
-        FeedError::JvnRecord { index, id, field, .. } => {
-            assert_eq!((*index, id.as_str(), field.as_str()), (1, "JVNDB-2023-000001", "cpe"));
+        FeedError::JvnRecord {
+            index, id, field, ..
+        } => {
+            assert_eq!(
+                (*index, id.as_str(), field.as_str()),
+                (1, "JVNDB-2023-000001", "cpe")
+            );
         }
         other => panic!("unexpected {other:?}"),
     }

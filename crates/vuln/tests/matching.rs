@@ -49,7 +49,10 @@ fn fortios_ranges_on_both_sides_of_each_boundary() {
         ("5.4.6", &["CVE-2018-13379", "CVE-2023-25610"]),
         ("5.6.7", &["CVE-2018-13379", "CVE-2023-25610"]),
         ("5.6.8", &["CVE-2023-25610"]),
-        ("6.0.4", &["CVE-2018-13379", "CVE-2023-25610", "CVE-2023-27997"]),
+        (
+            "6.0.4",
+            &["CVE-2018-13379", "CVE-2023-25610", "CVE-2023-27997"],
+        ),
         ("6.0.5", &["CVE-2023-25610", "CVE-2023-27997"]),
         ("6.0.16", &["CVE-2023-25610", "CVE-2023-27997"]),
         ("6.0.17", &["CVE-2023-25610"]),
@@ -59,13 +62,19 @@ fn fortios_ranges_on_both_sides_of_each_boundary() {
         ("6.4.11", &["CVE-2023-25610", "CVE-2023-27997"]),
         ("6.4.12", &["CVE-2023-27997"]),
         ("6.4.13", &[]),
-        ("7.0.6", &["CVE-2022-40684", "CVE-2023-25610", "CVE-2023-27997"]),
+        (
+            "7.0.6",
+            &["CVE-2022-40684", "CVE-2023-25610", "CVE-2023-27997"],
+        ),
         ("7.0.7", &["CVE-2023-25610", "CVE-2023-27997"]),
         ("7.0.9", &["CVE-2023-25610", "CVE-2023-27997"]),
         ("7.0.10", &["CVE-2023-27997"]),
         ("7.0.11", &["CVE-2023-27997"]),
         ("7.0.12", &[]),
-        ("7.2.1", &["CVE-2022-40684", "CVE-2023-25610", "CVE-2023-27997"]),
+        (
+            "7.2.1",
+            &["CVE-2022-40684", "CVE-2023-25610", "CVE-2023-27997"],
+        ),
         ("7.2.2", &["CVE-2023-25610", "CVE-2023-27997"]),
         ("7.2.3", &["CVE-2023-25610", "CVE-2023-27997"]),
         ("7.2.4", &["CVE-2023-27997"]),
@@ -75,7 +84,10 @@ fn fortios_ranges_on_both_sides_of_each_boundary() {
     for (v, expected) in table {
         check(&recs, &format!("FortiOS {v}"), f(v), expected);
         let (_, review) = run(&recs, &[f(v)]);
-        assert!(review.is_empty(), "FortiOS {v}: no 要確認 expected, got {review:?}");
+        assert!(
+            review.is_empty(),
+            "FortiOS {v}: no 要確認 expected, got {review:?}"
+        );
     }
 }
 
@@ -104,9 +116,20 @@ fn fortigate_6_0_4_is_critical_with_kev_due_date() {
     assert_eq!(f.priority.label_ja(), "最優先");
     let kev_ref = f.kev.as_ref().expect("KEV data");
     assert_eq!(kev_ref.due_date, date(2022, 5, 3));
-    assert_eq!(kev_ref.required_action, "Apply updates per vendor instructions.");
-    assert!(f.title_ja.contains("最優先") && f.title_ja.contains("2022-05-03"), "{}", f.title_ja);
-    assert!(f.reasons_ja.iter().any(|r| r.contains("6.0.0 以上 6.0.5 未満")));
+    assert_eq!(
+        kev_ref.required_action,
+        "Apply updates per vendor instructions."
+    );
+    assert!(
+        f.title_ja.contains("最優先") && f.title_ja.contains("2022-05-03"),
+        "{}",
+        f.title_ja
+    );
+    assert!(
+        f.reasons_ja
+            .iter()
+            .any(|r| r.contains("6.0.0 以上 6.0.5 未満"))
+    );
 
     // Not in KEV: priority from CVSS (9.8 CRITICAL → 高).
     let g = assess(cve(&recs, "CVE-2023-25610"), Some(&k), &a).expect("finding");
@@ -124,28 +147,59 @@ fn fortigate_6_0_4_is_critical_with_kev_due_date() {
 #[test]
 fn fortios_end_including_boundary_is_explained() {
     let recs = nvd_records();
-    let r = match_cve(cve(&recs, "CVE-2023-27997"), &[asset("o:fortinet:fortios", "6.0.16")]);
+    let r = match_cve(
+        cve(&recs, "CVE-2023-27997"),
+        &[asset("o:fortinet:fortios", "6.0.16")],
+    );
     let MatchResult::Match { explanation, .. } = r else {
         panic!("expected match, got {r:?}")
     };
-    assert!(explanation.contains("の 6.0.0 以上 6.0.16 以下 に該当 (6.0.16)"), "{explanation}");
+    assert!(
+        explanation.contains("の 6.0.0 以上 6.0.16 以下 に該当 (6.0.16)"),
+        "{explanation}"
+    );
 }
 
 #[test]
 fn citrix_release_lines_builds_and_sw_edition() {
     let recs = nvd_records();
     let fw = |v| asset("o:citrix:application_delivery_controller_firmware", v);
-    check(&recs, "ADC 13.0", fw("13.0"), &["CVE-2019-19781", "CVE-2022-27510"]);
-    check(&recs, "ADC 13.0-88.11", fw("13.0-88.11"), &["CVE-2022-27510"]);
+    check(
+        &recs,
+        "ADC 13.0",
+        fw("13.0"),
+        &["CVE-2019-19781", "CVE-2022-27510"],
+    );
+    check(
+        &recs,
+        "ADC 13.0-88.11",
+        fw("13.0-88.11"),
+        &["CVE-2022-27510"],
+    );
     check(&recs, "ADC 13.0-88.12", fw("13.0-88.12"), &[]);
-    check(&recs, "ADC 13.1-33.46", fw("13.1-33.46"), &["CVE-2022-27510"]);
+    check(
+        &recs,
+        "ADC 13.1-33.46",
+        fw("13.1-33.46"),
+        &["CVE-2022-27510"],
+    );
     check(&recs, "ADC 13.1-33.47", fw("13.1-33.47"), &[]);
-    check(&recs, "ADC 12.1-65.20", fw("12.1-65.20"), &["CVE-2022-27510"]);
+    check(
+        &recs,
+        "ADC 12.1-65.20",
+        fw("12.1-65.20"),
+        &["CVE-2022-27510"],
+    );
     check(&recs, "ADC 12.1-65.21", fw("12.1-65.21"), &[]);
     check(&recs, "ADC 11.1", fw("11.1"), &["CVE-2019-19781"]);
     check(&recs, "ADC 14.1", fw("14.1"), &[]);
     // Strict policy 1: a build is not the release line `13.0`.
-    check(&recs, "ADC 13.0-47.24", fw("13.0-47.24"), &["CVE-2022-27510"]);
+    check(
+        &recs,
+        "ADC 13.0-47.24",
+        fw("13.0-47.24"),
+        &["CVE-2022-27510"],
+    );
     // FIPS edition: only configuration 3 (sw_edition fips, < 12.1-55.289) applies.
     check(
         &recs,
@@ -159,8 +213,18 @@ fn citrix_release_lines_builds_and_sw_edition() {
         fw("12.1-55.289").with_sw_edition("fips"),
         &[],
     );
-    check(&recs, "Gateway 13.1-33.40", asset("a:citrix:gateway", "13.1-33.40"), &["CVE-2022-27510"]);
-    check(&recs, "Gateway 13.1-33.41", asset("a:citrix:gateway", "13.1-33.41"), &[]);
+    check(
+        &recs,
+        "Gateway 13.1-33.40",
+        asset("a:citrix:gateway", "13.1-33.40"),
+        &["CVE-2022-27510"],
+    );
+    check(
+        &recs,
+        "Gateway 13.1-33.41",
+        asset("a:citrix:gateway", "13.1-33.41"),
+        &[],
+    );
 }
 
 /// AND configurations with a `vulnerable: false` platform node.
@@ -184,7 +248,8 @@ fn and_configuration_with_platform_node() {
         panic!("expected match")
     };
     assert!(
-        explanation.contains("前提のプラットフォーム cpe:2.3:h:citrix:application_delivery_controller:-"),
+        explanation
+            .contains("前提のプラットフォーム cpe:2.3:h:citrix:application_delivery_controller:-"),
         "{explanation}"
     );
 
@@ -203,7 +268,10 @@ fn platform_only_os_is_never_the_finding() {
     let rec = cve(&recs, "CVE-2017-0144");
     let w2012r2 = asset("o:microsoft:windows_server_2012", "r2");
     let smb = asset("a:microsoft:server_message_block", "1.0");
-    assert_eq!(match_cve(rec, std::slice::from_ref(&w2012r2)), MatchResult::NoMatch);
+    assert_eq!(
+        match_cve(rec, std::slice::from_ref(&w2012r2)),
+        MatchResult::NoMatch
+    );
     let MatchResult::Match { explanation, hits } = match_cve(rec, &[w2012r2, smb.clone()]) else {
         panic!("expected match")
     };
@@ -224,11 +292,31 @@ fn platform_only_os_is_never_the_finding() {
 fn pulse_ivanti_release_in_update_field() {
     let recs = nvd_records();
     let ics = |v: &str, u: &str| asset("a:ivanti:connect_secure", v).with_update(u);
-    check(&recs, "ICS 9.0R3.3", ics("9.0", "r3.3"), &["CVE-2019-11510"]);
+    check(
+        &recs,
+        "ICS 9.0R3.3",
+        ics("9.0", "r3.3"),
+        &["CVE-2019-11510"],
+    );
     check(&recs, "ICS 9.0R3.4", ics("9.0", "r3.4"), &[]);
-    check(&recs, "ICS 8.3R7", ics("8.3", "r7"), &["CVE-2019-11510", "CVE-2019-11540"]);
-    check(&recs, "ICS 8.3R7.1", ics("8.3", "r7.1"), &["CVE-2019-11540"]);
-    check(&recs, "ICS 8.2R12.0", ics("8.2", "r12.0"), &["CVE-2019-11510"]);
+    check(
+        &recs,
+        "ICS 8.3R7",
+        ics("8.3", "r7"),
+        &["CVE-2019-11510", "CVE-2019-11540"],
+    );
+    check(
+        &recs,
+        "ICS 8.3R7.1",
+        ics("8.3", "r7.1"),
+        &["CVE-2019-11540"],
+    );
+    check(
+        &recs,
+        "ICS 8.2R12.0",
+        ics("8.2", "r12.0"),
+        &["CVE-2019-11510"],
+    );
     check(&recs, "ICS 8.2R12.1", ics("8.2", "r12.1"), &[]);
     check(
         &recs,
@@ -237,7 +325,10 @@ fn pulse_ivanti_release_in_update_field() {
         &["CVE-2019-11540"],
     );
     // Release unknown: the update field `*` is ambiguous → 要確認 with the reason.
-    let r = match_cve(cve(&recs, "CVE-2019-11510"), &[asset("a:ivanti:connect_secure", "9.0")]);
+    let r = match_cve(
+        cve(&recs, "CVE-2019-11510"),
+        &[asset("a:ivanti:connect_secure", "9.0")],
+    );
     let MatchResult::NeedsReview { reason_ja } = r else {
         panic!("expected 要確認, got {r:?}")
     };
@@ -276,7 +367,12 @@ fn log4j_ranges_and_prerelease_update() {
     check(&recs, "log4j 2.12.2", l("2.12.2"), &[]);
     check(&recs, "log4j 2.3.0", l("2.3.0"), &["CVE-2021-44228"]);
     check(&recs, "log4j 2.3.1", l("2.3.1"), &[]);
-    check(&recs, "log4j 2.0-beta9", l("2.0").with_update("beta9"), &["CVE-2021-44228"]);
+    check(
+        &recs,
+        "log4j 2.0-beta9",
+        l("2.0").with_update("beta9"),
+        &["CVE-2021-44228"],
+    );
     check(&recs, "log4j 1.2.17", l("1.2.17"), &[]);
 }
 
@@ -284,12 +380,42 @@ fn log4j_ranges_and_prerelease_update() {
 fn windows_builds_and_zerologon() {
     let recs = nvd_records();
     let ws = |p: &str, v: &str| asset(&format!("o:microsoft:{p}"), v);
-    check(&recs, "WS2019 .2028", ws("windows_server_2019", "10.0.17763.2028"), &["CVE-2021-34527"]);
-    check(&recs, "WS2019 .2029", ws("windows_server_2019", "10.0.17763.2029"), &[]);
-    check(&recs, "WS2016 .4469", ws("windows_server_2016", "10.0.14393.4469"), &["CVE-2021-34527"]);
-    check(&recs, "WS2016 .4470", ws("windows_server_2016", "10.0.14393.4470"), &[]);
-    check(&recs, "WS2022 .229", ws("windows_server_2022", "10.0.20348.229"), &["CVE-2021-34527"]);
-    check(&recs, "WS2022 .230", ws("windows_server_2022", "10.0.20348.230"), &[]);
+    check(
+        &recs,
+        "WS2019 .2028",
+        ws("windows_server_2019", "10.0.17763.2028"),
+        &["CVE-2021-34527"],
+    );
+    check(
+        &recs,
+        "WS2019 .2029",
+        ws("windows_server_2019", "10.0.17763.2029"),
+        &[],
+    );
+    check(
+        &recs,
+        "WS2016 .4469",
+        ws("windows_server_2016", "10.0.14393.4469"),
+        &["CVE-2021-34527"],
+    );
+    check(
+        &recs,
+        "WS2016 .4470",
+        ws("windows_server_2016", "10.0.14393.4470"),
+        &[],
+    );
+    check(
+        &recs,
+        "WS2022 .229",
+        ws("windows_server_2022", "10.0.20348.229"),
+        &["CVE-2021-34527"],
+    );
+    check(
+        &recs,
+        "WS2022 .230",
+        ws("windows_server_2022", "10.0.20348.230"),
+        &[],
+    );
     // Zerologon (CVE-2020-1472) lists Windows Server 2012 R2 as `windows_server_2012:r2`.
     check(
         &recs,
@@ -303,8 +429,18 @@ fn windows_builds_and_zerologon() {
         ws("windows_server_2008", "r2").with_update("sp1"),
         &["CVE-2020-1472", "CVE-2021-34527"],
     );
-    check(&recs, "Win7 SP1", ws("windows_7", "-").with_update("sp1"), &["CVE-2021-34527"]);
-    check(&recs, "windows_server 2022", ws("windows_server", "2022"), &["CVE-2022-21907"]);
+    check(
+        &recs,
+        "Win7 SP1",
+        ws("windows_7", "-").with_update("sp1"),
+        &["CVE-2021-34527"],
+    );
+    check(
+        &recs,
+        "windows_server 2022",
+        ws("windows_server", "2022"),
+        &["CVE-2022-21907"],
+    );
     check(
         &recs,
         "SMBv1",
@@ -318,8 +454,12 @@ fn windows_builds_and_zerologon() {
     assert_eq!(r, set(&["CVE-2021-34527"]));
 
     let k = kev();
-    let f = assess(cve(&recs, "CVE-2020-1472"), Some(&k), &[ws("windows_server_2012", "r2")])
-        .expect("finding");
+    let f = assess(
+        cve(&recs, "CVE-2020-1472"),
+        Some(&k),
+        &[ws("windows_server_2012", "r2")],
+    )
+    .expect("finding");
     assert_eq!(f.priority, Priority::Critical);
     assert_eq!(f.kev.map(|k| k.due_date), Some(date(2020, 9, 21)));
 }
@@ -336,7 +476,10 @@ fn criteria_without_version_against_a_build_needs_review() {
     let MatchResult::NeedsReview { reason_ja } = match_cve(cve(&recs, "CVE-2020-1472"), &a) else {
         panic!("expected 要確認")
     };
-    assert!(reason_ja.contains("10.0.17763.2028") && reason_ja.contains("修正済み"), "{reason_ja}");
+    assert!(
+        reason_ja.contains("10.0.17763.2028") && reason_ja.contains("修正済み"),
+        "{reason_ja}"
+    );
     let f = assess(cve(&recs, "CVE-2020-1472"), Some(&kev()), &a).expect("finding");
     assert_eq!(f.kind, FindingKind::VulnerabilityNeedsReview);
     // A possible KEV hit is still looked at first.
@@ -351,7 +494,10 @@ fn unparseable_or_missing_version_needs_review_with_reason() {
     let MatchResult::NeedsReview { reason_ja } = &r else {
         panic!("expected 要確認, got {r:?}")
     };
-    assert!(reason_ja.contains("6.0.x") && reason_ja.contains("FortiOS"), "{reason_ja}");
+    assert!(
+        reason_ja.contains("6.0.x") && reason_ja.contains("FortiOS"),
+        "{reason_ja}"
+    );
     let f = assess(rec, Some(&kev()), &[asset("o:fortinet:fortios", "6.0.x")]).expect("finding");
     assert_eq!(f.kind, FindingKind::VulnerabilityNeedsReview);
     assert!(f.title_ja.contains("要確認"));
@@ -363,7 +509,10 @@ fn unparseable_or_missing_version_needs_review_with_reason() {
     assert!(reason_ja.contains("台帳にバージョンがない"), "{reason_ja}");
 
     // Update field unknown where the criteria requires SP1.
-    let r = match_cve(cve(&recs, "CVE-2021-34527"), &[asset("o:microsoft:windows_7", "-")]);
+    let r = match_cve(
+        cve(&recs, "CVE-2021-34527"),
+        &[asset("o:microsoft:windows_7", "-")],
+    );
     let MatchResult::NeedsReview { reason_ja } = &r else {
         panic!("expected 要確認, got {r:?}")
     };
@@ -387,7 +536,10 @@ fn negated_node() {
     let os = asset("o:fortinet:fortios", "6.0.4");
     let excluded = asset("h:fortinet:fortigate_6000", "-");
     let other = asset("h:fortinet:fortigate_60f", "-");
-    assert_eq!(match_cve(rec, &[os.clone(), excluded]), MatchResult::NoMatch);
+    assert_eq!(
+        match_cve(rec, &[os.clone(), excluded]),
+        MatchResult::NoMatch
+    );
     assert!(match_cve(rec, &[os.clone(), other]).is_match());
     // Hardware unknown: the exclusion cannot be decided.
     assert!(match_cve(rec, &[os]).is_review());

@@ -4,8 +4,14 @@
 use anzen_vuln::cpe::Cpe;
 use anzen_vuln::feeds::{CveRecord, FeedData, KevCatalog, parse_feed};
 
-pub const NVD_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/feeds/nvd.json");
-pub const KEV_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/feeds/kev.json");
+pub const NVD_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/feeds/nvd.json"
+);
+pub const KEV_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/feeds/kev.json"
+);
 
 /// Reads a fixture. A missing fixture is a failure, in CI (`CI=true`) and locally alike: the
 /// repository is cloned next to `shared/`, and skipping would hide a broken checkout.
