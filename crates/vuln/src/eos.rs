@@ -7,6 +7,8 @@
 //! [`Finding`]: サポート終了 (past), サポート終了間近 (within `near_days`, default
 //! [`DEFAULT_NEAR_DAYS`]), or 要確認 when the OS cannot be identified.
 
+use std::sync::OnceLock;
+
 use jiff::civil::Date;
 use serde::Deserialize;
 
@@ -253,13 +255,17 @@ impl EosTable {
                     .into(),
             };
         }
-        let identified = AliasTable::builtin().ok().and_then(|t| {
-            t.derive(&AssetDescription {
-                cpe: String::new(),
-                ..asset.clone()
-            })
-            .ok()
-        });
+        static ALIASES: OnceLock<Option<AliasTable>> = OnceLock::new();
+        let identified = ALIASES
+            .get_or_init(|| AliasTable::builtin().ok())
+            .as_ref()
+            .and_then(|t| {
+                t.derive(&AssetDescription {
+                    cpe: String::new(),
+                    ..asset.clone()
+                })
+                .ok()
+            });
         match identified {
             Some(_) => EosStatus::NoData {
                 reason_ja: format!(

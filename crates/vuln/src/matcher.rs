@@ -20,6 +20,7 @@
 //! - anything the version scheme cannot read is 要確認 with the reason, never a silent yes/no.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 use crate::cpe::{Component, Cpe, Relation};
 use crate::feeds::{Configuration, CpeMatch, CveRecord, KevCatalog, Node, Operator};
@@ -358,7 +359,6 @@ const ATTR_JA: [&str; 11] = [
 
 fn eval_entry(n: usize, m: &CpeMatch, asset: &Cpe) -> EntryEval {
     let c = &m.criteria;
-    let criteria = c.to_string();
     // part, vendor, product must be named by the asset.
     for i in 0..3 {
         match c.attr(i).relation(asset.attr(i)) {
@@ -366,6 +366,7 @@ fn eval_entry(n: usize, m: &CpeMatch, asset: &Cpe) -> EntryEval {
             Relation::Subset | Relation::Disjoint => return EntryEval::Miss,
         }
     }
+    let criteria = c.to_string();
     let mut notes = Vec::new();
     let mut review: Option<String> = None;
     for (i, attr_ja) in ATTR_JA.iter().enumerate().skip(4) {
@@ -595,4 +596,91 @@ pub fn finding_for(
         kev: kev_entry.map(KevRef::from),
         eos: None,
     })
+}
+
+/// An index from CPE vendor:product to the records that name it in a `vulnerable` criteria,
+/// so that an asset is matched only against records that can concern it. Records whose
+/// vulnerable criteria use a wildcard vendor or product are always candidates.
+#[derive(Debug, Clone)]
+pub struct CveIndex<'a> {
+    records: &'a [CveRecord],
+    by_product: HashMap<(String, String), Vec<usize>>,
+    wild: Vec<usize>,
+}
+
+impl<'a> CveIndex<'a> {
+    /// Builds the index.
+    pub fn new(records: &'a [CveRecord]) -> CveIndex<'a> {
+        let mut by_product: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        let mut wild = Vec::new();
+        for (i, r) in records.iter().enumerate() {
+            let mut wildcard = false;
+            for m in r
+                .configurations
+                .iter()
+                .flat_map(|c| &c.nodes)
+                .flat_map(|n| &n.cpe_match)
+                .filter(|m| m.vulnerable)
+            {
+                match (
+                    m.criteria.vendor().as_value(),
+                    m.criteria.product().as_value(),
+                ) {
+                    (Some(v), Some(p)) => {
+                        let list = by_product
+                            .entry((v.to_string(), p.to_string()))
+                            .or_default();
+                        if list.last() != Some(&i) {
+                            list.push(i);
+                        }
+                    }
+                    _ => wildcard = true,
+                }
+            }
+            if wildcard {
+                wild.push(i);
+            }
+        }
+        CveIndex {
+            records,
+            by_product,
+            wild,
+        }
+    }
+
+    /// The records that may concern an asset with these CPE names, in record order.
+    pub fn candidates(&self, asset: &[Cpe]) -> Vec<&'a CveRecord> {
+        let mut idx: Vec<usize> = self.wild.clone();
+        for a in asset {
+            if let (Some(v), Some(p)) = (a.vendor().as_value(), a.product().as_value())
+                && let Some(list) = self.by_product.get(&(v.to_string(), p.to_string()))
+            {
+                idx.extend(list);
+            }
+        }
+        idx.sort_unstable();
+        idx.dedup();
+        idx.into_iter()
+            .filter_map(|i| self.records.get(i))
+            .collect()
+    }
+
+    /// All findings for one asset, most urgent first (then by CVE id).
+    pub fn findings(&self, kev: Option<&KevCatalog>, asset: &[Cpe]) -> Vec<Finding> {
+        let mut out: Vec<Finding> = self
+            .candidates(asset)
+            .into_iter()
+            .filter_map(|r| assess(r, kev, asset))
+            .collect();
+        out.sort_by(|a, b| {
+            a.priority
+                .cmp(&b.priority)
+                .then_with(|| (a.kind as u8).cmp(&(b.kind as u8)))
+                .then_with(|| {
+                    let id = |f: &Finding| f.cve.as_ref().map(|c| c.id.clone());
+                    id(a).cmp(&id(b))
+                })
+        });
+        out
+    }
 }

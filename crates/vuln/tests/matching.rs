@@ -553,3 +553,52 @@ fn ubuntu_sw_edition_from_record() {
     let u = asset("o:canonical:ubuntu_linux", "22.04").with_sw_edition("lts");
     assert!(!match_cve(cve(&recs, "CVE-2020-1472"), &[u]).is_match());
 }
+
+/// The vendor:product index gives the same findings as matching every record.
+#[test]
+fn index_agrees_with_brute_force() {
+    use anzen_vuln::matcher::CveIndex;
+    let recs = nvd_records();
+    let k = kev();
+    let index = CveIndex::new(&recs);
+    let assets: Vec<Vec<Cpe>> = vec![
+        vec![asset("o:fortinet:fortios", "6.0.4")],
+        vec![asset("o:fortinet:fortios", "7.2.5")],
+        vec![asset("o:microsoft:windows_server_2019", "10.0.17763.2028")],
+        vec![
+            asset("o:microsoft:windows_server_2012", "r2"),
+            asset("a:microsoft:server_message_block", "1.0"),
+        ],
+        vec![asset("o:cisco:ios_xe", "17.9.3")],
+        vec![asset("a:apache:log4j", "2.14.1")],
+        vec![asset(
+            "o:citrix:application_delivery_controller_firmware",
+            "13.0",
+        )],
+        vec![asset("o:canonical:ubuntu_linux", "20.04").with_sw_edition("lts")],
+        vec![asset("a:acme:unknown", "1.0")],
+    ];
+    for a in &assets {
+        let mut brute: Vec<String> = recs
+            .iter()
+            .filter_map(|r| assess(r, Some(&k), a))
+            .filter_map(|f| f.cve.map(|c| c.id))
+            .collect();
+        brute.sort();
+        let mut indexed: Vec<String> = index
+            .findings(Some(&k), a)
+            .into_iter()
+            .filter_map(|f| f.cve.map(|c| c.id))
+            .collect();
+        indexed.sort();
+        assert_eq!(indexed, brute, "{a:?}");
+    }
+    // Most urgent first: KEV findings lead.
+    let f = index.findings(Some(&k), &[asset("o:fortinet:fortios", "6.0.4")]);
+    assert_eq!(f.len(), 3);
+    assert_eq!(f[0].priority, Priority::Critical);
+    assert_eq!(
+        f[2].cve.as_ref().map(|c| c.id.as_str()),
+        Some("CVE-2023-25610")
+    );
+}
