@@ -17,7 +17,8 @@ use crate::cpe::Cpe;
 /// Which feed a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FeedKind {
-    /// NVD CVE API 2.0 response page, or a dump in the same shape (NVD's 2.0 data feeds).
+    /// NVD CVE API 2.0 response page, a dump in the same shape (NVD's 2.0 data feeds), or
+    /// one bare `cve` object (one file of a per-CVE mirror).
     Nvd,
     /// CISA Known Exploited Vulnerabilities catalog.
     Kev,
@@ -171,6 +172,9 @@ pub fn parse_feed(raw: &[u8]) -> Result<Feed, FeedError> {
             } else if looks_like_nvd(bytes) {
                 let (ts, recs) = parse_nvd(bytes)?;
                 (FeedKind::Nvd, ts, None, FeedData::Nvd(recs))
+            } else if looks_like_single_cve(bytes) {
+                let rec = parse_single_cve(bytes)?;
+                (FeedKind::Nvd, None, None, FeedData::Nvd(vec![rec]))
             } else {
                 return Err(FeedError::UnknownFormat(
                     "JSON ですが NVD の vulnerabilities[].cve も KEV の cveID もありません".into(),
@@ -226,6 +230,30 @@ fn looks_like_kev(bytes: &[u8]) -> bool {
 fn looks_like_nvd(bytes: &[u8]) -> bool {
     let h = head(bytes);
     contains(h, b"\"NVD_CVE\"") || (contains(h, b"\"vulnerabilities\"") && contains(h, b"\"cve\""))
+}
+
+/// One bare `cve` object, as stored per file by NVD mirrors (e.g. fkie-cad/nvd-json-data-feeds).
+fn looks_like_single_cve(bytes: &[u8]) -> bool {
+    let h = head(bytes);
+    contains(h, b"\"id\"") && contains(h, b"\"published\"") && contains(h, b"\"lastModified\"")
+}
+
+fn parse_single_cve(bytes: &[u8]) -> Result<CveRecord, FeedError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        let cve_id = serde_json::from_slice::<serde_json::Value>(bytes)
+            .ok()
+            .and_then(|v| v["id"].as_str().map(str::to_string))
+            .unwrap_or_else(|| "ID不明".into());
+        FeedError::NvdRecord {
+            index: 0,
+            cve_id,
+            field,
+            message: inner.to_string(),
+        }
+    })
 }
 
 // ---------------------------------------------------------------------------------------

@@ -57,6 +57,18 @@ fn alias_rules_for_common_products() {
         vec!["cpe:2.3:o:yamaha:rtx1210_firmware:14.01.38:*:*:*:*:*:*:*"]
     );
     assert_eq!(
+        cpes("", "YAMAHA RTX1210", "", ""),
+        vec!["cpe:2.3:o:yamaha:rtx1210_firmware:*:*:*:*:*:*:*:*"]
+    );
+    assert_eq!(
+        cpes("", "NEC UNIVERGE IX2215", "", ""),
+        vec!["cpe:2.3:o:nec:univerge_ix2215_firmware:*:*:*:*:*:*:*:*"]
+    );
+    assert_eq!(
+        cpes("バッファロー", "WSR-1800AX4S", "1.08", ""),
+        vec!["cpe:2.3:o:buffalo:wsr-1800ax4s_firmware:1.08:*:*:*:*:*:*:*"]
+    );
+    assert_eq!(
         cpes("NEC", "UNIVERGE IX2215", "10.2.42", ""),
         vec!["cpe:2.3:o:nec:univerge_ix2215_firmware:10.2.42:*:*:*:*:*:*:*"]
     );

@@ -323,3 +323,19 @@ fn jvn_errors_name_the_record() {
     let bad_xml = parse_feed(b"<rdf:RDF><item></rdf:RDF>").expect_err("bad xml");
     assert!(matches!(bad_xml, FeedError::Xml { .. }), "{bad_xml:?}");
 }
+
+/// One bare `cve` object (a per-CVE mirror file) is read as an NVD feed of one record.
+#[test]
+fn single_cve_object() {
+    let raw = read_fixture(NVD_PATH);
+    let v: serde_json::Value = serde_json::from_slice(&raw).expect("json");
+    let one = serde_json::to_vec_pretty(&v["vulnerabilities"][3]["cve"]).expect("json");
+    let feed = parse_feed(&one).expect("parses");
+    assert_eq!(feed.kind, FeedKind::Nvd);
+    assert_eq!(feed.feed_date, None);
+    let FeedData::Nvd(recs) = feed.data else {
+        panic!("not NVD")
+    };
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].id, "CVE-2018-13379");
+}
