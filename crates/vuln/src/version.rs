@@ -353,8 +353,7 @@ fn cmp_parsed(a: &Parsed, b: &Parsed) -> Result<Ordering, String> {
     debug_assert_eq!(a.scheme, b.scheme);
     match (&a.train, &b.train) {
         (Some(x), Some(y)) if x != y => {
-            // Compare major.minor(maint) first: different trains can still be ordered when
-            // the base release differs? No — Cisco trains are separate branches.
+            // Cisco trains (M, T, E …) are separate branches: no order between them.
             return Err(format!("トレイン {x} と {y} が異なります"));
         }
         (Some(x), None) | (None, Some(x)) => {

@@ -133,3 +133,16 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Parsers of untrusted text never panic.
+    #[test]
+    fn parsers_never_panic(s in "\\PC{0,40}", t in "(cpe:2\\.3:|cpe:/)[a-z*?\\\\:().!&-]{0,40}") {
+        let _ = anzen_vuln::cpe::Cpe::parse(&s);
+        let _ = anzen_vuln::cpe::Cpe::parse(&t);
+        let _ = anzen_vuln::feeds::parse_feed(s.as_bytes());
+        let table = anzen_vuln::alias::AliasTable::builtin().expect("aliases");
+        let _ = table.derive(&anzen_vuln::alias::AssetDescription::new(&s, &s, &s, &s));
+        let _ = anzen_vuln::alias::normalize(&s);
+    }
+}
