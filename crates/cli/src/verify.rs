@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use anzen_ledger::{Checkpoint, SigningKey};
+use anzen_store::assessments;
 use anzen_store::orgs::{self, Org};
 use anzen_store::{Store, ledger};
 
@@ -84,6 +85,59 @@ pub fn open(dir: &Path) -> Result<(Config, Store, SigningKey)> {
     Ok((cfg, store, key))
 }
 
+/// Checks every completed checklist assessment of `org`: its stored answers and evidence
+/// (contents re-hashed) still hash to the frozen hash, and the ledger's
+/// `assessment.complete` entry for it records that same hash. Prints one line per problem
+/// and a summary; true when all hold.
+fn verify_assessments(conn: &mut anzen_store::Conn, org: &Org) -> Result<bool> {
+    let completed: Vec<_> = assessments::list(conn, org)?
+        .into_iter()
+        .filter(|a| a.is_completed())
+        .collect();
+    if completed.is_empty() {
+        return Ok(true);
+    }
+    let entries = ledger::list(
+        conn,
+        org.id,
+        &ledger::EntryQuery {
+            kind_prefix: Some("assessment.complete".to_owned()),
+            ..ledger::EntryQuery::default()
+        },
+    )?;
+    let recorded: Vec<(i64, String)> = entries
+        .iter()
+        .filter_map(|e| {
+            let v: serde_json::Value = serde_json::from_slice(&e.payload).ok()?;
+            Some((v["assessment_id"].as_i64()?, v["hash"].as_str()?.to_owned()))
+        })
+        .collect();
+    let mut ok = true;
+    for a in &completed {
+        let label = format!("assessment {} (FY{} {})", a.id, a.fiscal_year, a.form);
+        if let Some(problem) = assessments::check_frozen(conn, org, a)? {
+            println!("  checklist {}: FAILED: {problem}", org.uid);
+            ok = false;
+        }
+        let frozen = a.frozen_hash.as_deref().unwrap_or_default();
+        if !recorded.iter().any(|(id, h)| *id == a.id && h == frozen) {
+            println!(
+                "  checklist {}: FAILED: {label}: the ledger has no assessment.complete entry with its hash {frozen}",
+                org.uid
+            );
+            ok = false;
+        }
+    }
+    println!(
+        "checklists {} ({}): {}: {} completed assessment(s)",
+        org.uid,
+        org.profile.name,
+        if ok { "OK" } else { "FAILED" },
+        completed.len()
+    );
+    Ok(ok)
+}
+
 /// Verifies every ledger of the data directory; prints a line per organisation and each
 /// damage. Returns true when everything verifies.
 pub fn verify_data_dir(dir: &Path, witness: Option<&str>) -> Result<bool> {
@@ -149,6 +203,7 @@ pub fn verify_data_dir(dir: &Path, witness: Option<&str>) -> Result<bool> {
             format!("{summary}\n{}", details.join("\n"))
         };
         ledger::record_verification(&mut conn, org.id, ok, report.entries_checked, &stored)?;
+        all_ok &= verify_assessments(&mut conn, org)?;
     }
     if witness.is_some() && !witness_used {
         println!(

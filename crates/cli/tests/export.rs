@@ -52,6 +52,7 @@ fn answer_items(store: &Store) {
                     form: "medical",
                     edition_fy: 2025,
                     item_ids: &ids,
+                    client_org_id: None,
                 },
                 &|_| None,
             )?;
@@ -179,9 +180,10 @@ fn export_checklist_as_csv_and_xlsx() {
             .edition(2025, Form::Medical)
             .expect("R7")
             .items
-            .len();
+            .len()
+            + 1;
 
-        // CSV: BOM, header, one row per item.
+        // CSV: BOM, header, one row per gate question and item.
         let (code, out) = d.export("2025", "csv", &csv_path);
         assert_eq!(code, 0, "[{be}] {out}");
         let raw = std::fs::read(&csv_path).expect("csv");
@@ -201,8 +203,9 @@ fn export_checklist_as_csv_and_xlsx() {
             ],
             "[{be}]"
         );
+        assert_eq!(csv[1][0], "前提", "[{be}] the gate question first");
         assert_eq!(
-            csv[1],
+            csv[2],
             [
                 "1-①",
                 "",
@@ -274,5 +277,41 @@ fn export_checklist_as_csv_and_xlsx() {
             sheet[4..].iter().any(|r| r[7].starts_with("要確認")),
             "[{be}] unverified items are marked"
         );
+        verify_frozen_assessment(&d, &store);
     }
+}
+
+/// `anzen verify` checks completed assessments: the stored answers still hash to the frozen
+/// hash the ledger recorded; a changed answer fails with the assessment named.
+fn verify_frozen_assessment(d: &DataDir, store: &Store) {
+    let be = format!("{:?}", store.backend());
+    store
+        .write(|c| -> Result<(), anzen_store::StoreError> {
+            let org = orgs::all(c)?.pop().expect("org");
+            let a = assessments::current(c, &org, 2025, "medical")?.expect("assessment");
+            assessments::complete(c, &org, "officer@example.jp", &a)?;
+            Ok(())
+        })
+        .expect("complete");
+    let (code, out) = d.run(&["verify"]);
+    assert_eq!(code, 0, "[{be}] {out}");
+    assert!(
+        out.contains("OK: 1 completed assessment(s)"),
+        "[{be}] {out}"
+    );
+    store
+        .write(|c| {
+            c.execute(
+                "UPDATE assessment_answers SET note = 'rewritten' WHERE item_id = 'R7/medical/2-①'",
+                anzen_store::params![],
+            )
+        })
+        .expect("tamper");
+    let (code, out) = d.run(&["verify"]);
+    assert_ne!(code, 0, "[{be}] {out}");
+    assert!(
+        out.contains("checklist") && out.contains("FAILED"),
+        "[{be}] {out}"
+    );
+    assert!(out.contains("frozen as"), "[{be}] {out}");
 }
