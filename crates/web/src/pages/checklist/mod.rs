@@ -233,48 +233,49 @@ fn item_view(
     }
 }
 
+/// Items by section in the form's printed order (the catalog's), a new sub-heading whenever
+/// the device heading changes (《サーバ》 may come back after 《端末PC》, as on the form).
+/// Item `n` (1-based, catalog position) is anchored `item-n`: redirects after a save use it.
 fn group_views(
     edition: &Edition,
     rows: &[AnswerRow],
     facts: &Facts,
     files: &[EvidenceFile],
 ) -> Vec<GroupView> {
-    let mut groups = Vec::new();
-    let mut n = 0;
-    for g in Group::ALL {
-        let items: Vec<&Item> = edition.items.iter().filter(|i| i.group == g).collect();
-        if items.is_empty() {
+    let mut groups: Vec<GroupView> = Vec::new();
+    let mut current: Option<(Group, Option<Subgroup>)> = None;
+    for (pos, item) in edition.items.iter().enumerate() {
+        let row = rows.iter().find(|r| r.item_id == item.id.as_str());
+        let view = item_view(pos + 1, item, row, facts, files);
+        if current.map(|(g, _)| g) != Some(item.group) {
+            groups.push(GroupView {
+                label: format!("{}. {}", item.group.section(), item.group.label_ja()),
+                answered: 0,
+                total: 0,
+                subs: Vec::new(),
+            });
+            current = None;
+        }
+        let Some(group) = groups.last_mut() else {
             continue;
-        }
-        let mut subs: Vec<SubView> = Vec::new();
-        let mut answered = 0;
-        let mut keys: Vec<Option<Subgroup>> = Vec::new();
-        for i in &items {
-            if !keys.contains(&i.subgroup) {
-                keys.push(i.subgroup);
-            }
-        }
-        for key in keys {
-            let mut views = Vec::new();
-            for i in items.iter().filter(|i| i.subgroup == key) {
-                n += 1;
-                let row = rows.iter().find(|r| r.item_id == i.id.as_str());
-                if is_answered(row) {
-                    answered += 1;
-                }
-                views.push(item_view(n, i, row, facts, files));
-            }
-            subs.push(SubView {
-                label: key.map(|s| s.label_ja().to_owned()).unwrap_or_default(),
-                items: views,
+        };
+        if current != Some((item.group, item.subgroup)) || group.subs.is_empty() {
+            group.subs.push(SubView {
+                label: item
+                    .subgroup
+                    .map(|s| s.label_ja().to_owned())
+                    .unwrap_or_default(),
+                items: Vec::new(),
             });
         }
-        groups.push(GroupView {
-            label: format!("{}. {}", g.section(), g.label_ja()),
-            answered,
-            total: items.len(),
-            subs,
-        });
+        current = Some((item.group, item.subgroup));
+        group.total += 1;
+        if is_answered(row) {
+            group.answered += 1;
+        }
+        if let Some(sub) = group.subs.last_mut() {
+            sub.items.push(view);
+        }
     }
     groups
 }
@@ -998,6 +999,26 @@ mod tests {
     fn r7_item(id: &str) -> Item {
         let cat = checklist_export::catalog().expect("catalog");
         cat.item(&ItemId::new(id)).expect("item").1.clone()
+    }
+
+    #[test]
+    fn page_order_and_anchors_follow_the_printed_form() {
+        let cat = checklist_export::catalog().expect("catalog");
+        for edition in cat.editions() {
+            let groups = group_views(edition, &[], &Facts::default(), &[]);
+            let shown: Vec<(String, String)> = groups
+                .iter()
+                .flat_map(|g| g.subs.iter().flat_map(|s| s.items.iter()))
+                .map(|i| (i.id.clone(), i.anchor.clone()))
+                .collect();
+            let printed: Vec<(String, String)> = edition
+                .items
+                .iter()
+                .enumerate()
+                .map(|(p, i)| (i.id.to_string(), format!("item-{}", p + 1)))
+                .collect();
+            assert_eq!(shown, printed, "{}", edition.label_ja());
+        }
     }
 
     #[test]
