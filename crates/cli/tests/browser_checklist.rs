@@ -11,6 +11,7 @@
 //! chromedriver are in `support/mod.rs`; a missing LibreOffice (`soffice`) is skipped the
 //! same way (a failure when `CI` is set), as in `export.rs`.
 
+mod sheets;
 mod support;
 
 use std::cell::{Cell, OnceCell};
@@ -19,12 +20,11 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use sheets::{parse_csv, soffice_csv};
 use support::{
     Browser, DEMO_FACILITY, Res, TestResult, anzen_cmd, code_at, run, start_demo, step, unix_now,
 };
 
-/// The W3C WebDriver key of an element reference.
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 const WAIT: Duration = Duration::from_secs(30);
 
 /// The evidence file attached to the first item (a Japanese name: the UTF-8 path through
@@ -38,23 +38,8 @@ const NO_NOTE: &str = "バックアップの復旧手順を年度内に整備す
 // ---------------------------------------------------------------------------------------
 // WebDriver helpers by CSS selector (support/mod.rs works by id)
 
-fn find_css(b: &Browser, css: &str) -> Res<Vec<String>> {
-    let v = b.cmd(
-        "POST",
-        "/elements",
-        Some(json!({ "using": "css selector", "value": css })),
-    )?;
-    Ok(v.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|e| e[ELEMENT].as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default())
-}
-
 fn has_css(b: &Browser, css: &str) -> bool {
-    find_css(b, css).is_ok_and(|f| !f.is_empty())
+    b.find_all(css).is_ok_and(|f| !f.is_empty())
 }
 
 /// Waits for an element matching `css`; gives up at once on anzen's error page or when the
@@ -62,12 +47,12 @@ fn has_css(b: &Browser, css: &str) -> bool {
 fn wait_css(b: &Browser, css: &str) -> Res<String> {
     let deadline = Instant::now() + WAIT;
     loop {
-        if let Some(e) = find_css(b, css)?.into_iter().next() {
+        if let Some(e) = b.find_all(css)?.into_iter().next() {
             return Ok(e);
         }
         let title = b.cmd("GET", "/title", None)?;
         let error_page = title.as_str().is_some_and(|t| t.starts_with("エラー"));
-        let form_errors = find_css(b, "#checklist-errors")?.into_iter().next();
+        let form_errors = b.find_all("#checklist-errors")?.into_iter().next();
         if error_page || form_errors.is_some() || Instant::now() > deadline {
             let why = match form_errors {
                 Some(e) => format!("the form was refused: {}", elem_text(b, &e)?),
@@ -242,82 +227,6 @@ fn wait_download(dir: &Path, name: &str) -> Res<Vec<u8>> {
     }
 }
 
-/// Parses CSV (RFC 4180, quoted or bare fields, CRLF or LF) into rows of fields.
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut rows = Vec::new();
-    let mut row = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(ch) = chars.next() {
-        match (quoted, ch) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
-            }
-            (true, '"') => quoted = false,
-            (true, c) => field.push(c),
-            (false, '"') => quoted = true,
-            (false, ',') => row.push(std::mem::take(&mut field)),
-            (false, '\r') => {}
-            (false, '\n') => {
-                row.push(std::mem::take(&mut field));
-                rows.push(std::mem::take(&mut row));
-            }
-            (false, c) => field.push(c),
-        }
-    }
-    if !field.is_empty() || !row.is_empty() {
-        row.push(field);
-        rows.push(row);
-    }
-    rows
-}
-
-/// Converts the xlsx to CSV (UTF-8) with LibreOffice headless; `None` when `soffice` is
-/// missing outside CI.
-fn soffice_csv(xlsx: &Path, work: &Path) -> Option<String> {
-    let found = Command::new("soffice")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        let why = "soffice (LibreOffice) not found: install libreoffice-calc-nogui";
-        if std::env::var_os("CI").is_some() {
-            panic!("CI is set and a component is missing: {why}");
-        }
-        eprintln!("skipping the LibreOffice check: {why}");
-        return None;
-    }
-    let outdir = work.join("soffice-out");
-    let profile = work.join("soffice-profile");
-    let out = Command::new("soffice")
-        .arg(format!(
-            "-env:UserInstallation=file://{}",
-            profile.display()
-        ))
-        .args([
-            "--headless",
-            "--convert-to",
-            "csv:Text - txt - csv (StarCalc):44,34,76,1",
-        ])
-        .arg("--outdir")
-        .arg(&outdir)
-        .arg(xlsx)
-        .env("HOME", work)
-        .output()
-        .expect("run soffice");
-    let csv = outdir.join(xlsx.with_extension("csv").file_name().expect("name"));
-    assert!(
-        out.status.success() && csv.exists(),
-        "soffice: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Some(std::fs::read_to_string(csv).expect("converted csv"))
-}
-
 // ---------------------------------------------------------------------------------------
 // The scenario
 
@@ -423,7 +332,7 @@ fn checklist_scenario(b: &Browser, base: &str, t0: Instant, data: &Path) -> Test
     );
 
     // --- The gate question -------------------------------------------------------------
-    let gates = find_css(b, "#gate")?.len();
+    let gates = b.find_all("#gate")?.len();
     if gates > 0 {
         click_css(b, "#gate input[name=answer][value=yes]")?;
         set_date(b, &date_order, "#gate-checked", &checked_on)?;
@@ -658,7 +567,7 @@ fn checklist_scenario(b: &Browser, base: &str, t0: Instant, data: &Path) -> Test
     step(t0, "anzen verify: ledger intact");
     b.goto(&format!("{base}/o/{org}/audit?kind=assessment.complete"))?;
     wait_css(b, "#verification .flash")?;
-    let payloads = find_css(b, "table.audit code.payload")?;
+    let payloads = b.find_all("table.audit code.payload")?;
     assert_eq!(payloads.len(), 1, "one completion recorded");
     let entry: Value = serde_json::from_str(&elem_text(b, &payloads[0])?)?;
     assert_eq!(entry["hash"].as_str(), Some(hash.as_str()), "{entry}");
@@ -678,7 +587,7 @@ fn checklist_scenario(b: &Browser, base: &str, t0: Instant, data: &Path) -> Test
 
     // The download was recorded as well.
     b.goto(&format!("{base}/o/{org}/audit?kind=export.checklist"))?;
-    let exports = find_css(b, "table.audit code.payload")?;
+    let exports = b.find_all("table.audit code.payload")?;
     let formats = exports
         .iter()
         .map(|e| elem_text(b, e))

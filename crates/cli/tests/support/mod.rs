@@ -531,7 +531,7 @@ impl Browser {
     }
 
     /// Element references for a CSS selector (none when absent).
-    fn find_all(&self, css: &str) -> Res<Vec<String>> {
+    pub fn find_all(&self, css: &str) -> Res<Vec<String>> {
         let v = self.cmd(
             "POST",
             "/elements",

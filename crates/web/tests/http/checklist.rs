@@ -101,6 +101,12 @@ async fn checklist_body(app: App) {
         html.contains("項目 2-①の対応目標日「2027-01-01」は令和7年度"),
         "[{be}] {html}"
     );
+    // What was typed is shown again, marked as not saved.
+    assert!(
+        html.contains("value=\"2027-01-01\""),
+        "[{be}] typed target date kept"
+    );
+    assert!(html.contains("保存されていません"), "[{be}]");
     let res = answer(
         &staff,
         a,

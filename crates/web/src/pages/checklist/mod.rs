@@ -165,6 +165,8 @@ pub struct ItemView {
     pub target_date: String,
     pub note: String,
     pub answered: bool,
+    /// The answer shown was typed but refused (not saved).
+    pub refused: bool,
     /// 証跡 attached to the item, withdrawn ones included.
     pub evidence: Vec<evidence::EvidenceView>,
 }
@@ -225,6 +227,7 @@ fn item_view(
         target_date: row.and_then(|r| r.target_date.clone()).unwrap_or_default(),
         note: row.and_then(|r| r.note.clone()).unwrap_or_default(),
         answered: is_answered(row),
+        refused: false,
         evidence: files
             .iter()
             .filter(|f| f.item_id == item.id.as_str())
@@ -373,14 +376,20 @@ fn facts_for(org: &Org, fy: FiscalYear) -> Facts {
     }
 }
 
-/// Loads the current assessment of the 年度 and renders the page.
+/// Loads the current assessment of the 年度 and renders the page. With `refused` (an
+/// answer that failed validation and the reasons), the item shows what was typed, so
+/// nothing has to be entered again.
 async fn page_for(
     state: &AppState,
     ctx: &OrgCtx,
     fy: FiscalYear,
     client: Option<Client>,
-    errors: Vec<String>,
+    refused: Option<(&AnswerForm, Vec<String>)>,
 ) -> Result<Response, AppError> {
+    let (typed, errors) = match refused {
+        Some((f, e)) => (Some(f), e),
+        None => (None, Vec::new()),
+    };
     let cat = org_catalog(state, &ctx.org).await?;
     let edition = edition_for(&cat, &ctx.org, fy)?;
     let org = ctx.org.clone();
@@ -397,11 +406,23 @@ async fn page_for(
         })
         .await?;
     let facts = facts_for(&ctx.org, fy);
-    let groups = if current.is_some() {
+    let mut groups = if current.is_some() {
         group_views(edition, &rows, &facts, &files)
     } else {
         Vec::new()
     };
+    if let Some(f) = typed {
+        let views = groups
+            .iter_mut()
+            .flat_map(|g| g.subs.iter_mut().flat_map(|s| s.items.iter_mut()));
+        for v in views.filter(|v| v.id == f.item) {
+            v.answer = Answer::parse(f.answer.trim()).map_or("", Answer::code);
+            v.checked_on = f.checked_on.trim().to_owned();
+            v.target_date = f.target_date.trim().to_owned();
+            v.note = f.note.clone();
+            v.refused = true;
+        }
+    }
     let gated_off = gated_off(edition, &rows);
     let answered = groups.iter().map(|g| g.answered).sum();
     let t = ctx.auth.t;
@@ -462,7 +483,7 @@ pub async fn page(
     ctx.require(Action::ReadRecords)?;
     let fy = parse_fy(q.fy.as_deref())?;
     let client = client_scope(&state, &ctx, fy, q.client).await?;
-    page_for(&state, &ctx, fy, client, Vec::new()).await
+    page_for(&state, &ctx, fy, client, None).await
 }
 
 #[derive(Deserialize)]
@@ -708,7 +729,7 @@ pub async fn answer(
     let client_id = client.as_ref().map(|c| c.id);
     let input = match parsed {
         Ok(i) => i,
-        Err(errors) => return page_for(&state, &ctx, fy, client, errors).await,
+        Err(errors) => return page_for(&state, &ctx, fy, client, Some((&form, errors))).await,
     };
     let (o, actor, item_id, form_code) = (
         ctx.org.clone(),
