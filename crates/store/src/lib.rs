@@ -7,11 +7,13 @@
 //! The store never decides what is a finding: it keeps records, rules live in anzen-core.
 
 pub mod assessments;
+pub mod assets;
 pub mod audit;
 pub mod backup;
 pub mod catalog_editions;
 pub mod db;
 pub mod evidence;
+pub mod findings;
 pub mod ledger;
 mod migrate;
 pub mod orgs;
@@ -20,6 +22,7 @@ pub mod testing;
 pub mod tokens;
 pub mod users;
 pub mod vendor_forms;
+pub mod vuln_feeds;
 pub mod webauthn;
 
 use std::path::Path;

@@ -35,6 +35,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_checklist_evidence.sql"),
         postgres: include_str!("../migrations/postgres/0005_checklist_evidence.sql"),
     },
+    Migration {
+        name: "0006_assets_findings",
+        sqlite: include_str!("../migrations/sqlite/0006_assets_findings.sql"),
+        postgres: include_str!("../migrations/postgres/0006_assets_findings.sql"),
+    },
 ];
 
 pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {
