@@ -364,3 +364,72 @@ pub(crate) fn column_letter(index: usize) -> String {
     }
     out.iter().rev().collect()
 }
+
+/// Where the line breaks are in a stream, so that a record's byte offset can be turned into
+/// the line number a user sees (the csv crate counts CRLF lines one behind).
+#[derive(Debug, Default)]
+pub(crate) struct LineIndex {
+    /// Offsets of `\r` and `\n` bytes not yet passed, with whether each is `\n`.
+    breaks: std::collections::VecDeque<(u64, bool)>,
+    /// `\n` bytes before `cursor`.
+    lines: u64,
+    cursor: u64,
+}
+
+impl LineIndex {
+    /// The 1-based line of the first character at or after `offset` that is not a line break.
+    pub(crate) fn line_at(&mut self, offset: u64) -> u64 {
+        if offset > self.cursor {
+            self.cursor = offset;
+        }
+        while let Some(&(at, nl)) = self.breaks.front() {
+            if at < self.cursor {
+                self.lines += u64::from(nl);
+                self.breaks.pop_front();
+            } else if at == self.cursor {
+                self.lines += u64::from(nl);
+                self.breaks.pop_front();
+                self.cursor += 1;
+            } else {
+                break;
+            }
+        }
+        self.lines + 1
+    }
+}
+
+/// Records line breaks of the bytes read through it into a shared [`LineIndex`].
+pub(crate) struct LineIndexed<R> {
+    inner: R,
+    offset: u64,
+    index: Arc<std::sync::Mutex<LineIndex>>,
+}
+
+impl<R> LineIndexed<R> {
+    pub(crate) fn new(inner: R) -> (Self, Arc<std::sync::Mutex<LineIndex>>) {
+        let index = Arc::new(std::sync::Mutex::new(LineIndex::default()));
+        (
+            LineIndexed {
+                inner,
+                offset: 0,
+                index: Arc::clone(&index),
+            },
+            index,
+        )
+    }
+}
+
+impl<R: Read> Read for LineIndexed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Ok(mut index) = self.index.lock() {
+            for (i, b) in buf.iter().take(n).enumerate() {
+                if *b == b'\n' || *b == b'\r' {
+                    index.breaks.push_back((self.offset + i as u64, *b == b'\n'));
+                }
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}

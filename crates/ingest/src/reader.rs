@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::decode::{self, Counting, Format, Opened, Source, column_letter};
+use crate::decode::{self, Counting, Format, LineIndex, LineIndexed, Opened, Source, column_letter};
 use crate::field::{self, Choice, Field, clean, match_header};
 use crate::problem::{Problem, Problems};
 use crate::records::{AccessEvent, Record, TemplateKind};
@@ -170,7 +170,10 @@ impl Cells<'_> {
 }
 
 enum Rows<'a> {
-    Csv(csv::Reader<Box<dyn Read + 'a>>),
+    Csv {
+        reader: csv::Reader<Box<dyn Read + 'a>>,
+        lines: Arc<std::sync::Mutex<LineIndex>>,
+    },
     Json {
         reader: BufReader<Box<dyn Read + 'a>>,
         line: u64,
@@ -271,7 +274,13 @@ impl<'a, T: Record> RecordReader<'a, T> {
                             line: 0,
                         }
                     }
-                    Format::Csv | Format::Xlsx => Rows::Csv(csv_reader(reader)),
+                    Format::Csv | Format::Xlsx => {
+                        let (reader, lines) = LineIndexed::new(reader);
+                        Rows::Csv {
+                            reader: csv_reader(Box::new(reader)),
+                            lines,
+                        }
+                    }
                 };
                 (rows, source)
             }
@@ -417,12 +426,16 @@ impl<'a, T: Record> RecordReader<'a, T> {
                 let (line, cells) = rows.next()?;
                 Raw::Cells(line, cells)
             }
-            Rows::Csv(rdr) => {
+            Rows::Csv { reader, lines } => {
                 let mut rec = csv::ByteRecord::new();
-                match rdr.read_byte_record(&mut rec) {
+                match reader.read_byte_record(&mut rec) {
                     Ok(false) => return None,
                     Ok(true) => {
-                        let line = rec.position().map_or(0, csv::Position::line);
+                        let start = rec.position().map_or(0, csv::Position::byte);
+                        let line = match lines.lock() {
+                            Ok(mut index) => index.line_at(start),
+                            Err(_) => rec.position().map_or(0, csv::Position::line),
+                        };
                         let mut cells = Vec::with_capacity(rec.len());
                         for field in &rec {
                             match std::str::from_utf8(field) {
