@@ -425,7 +425,9 @@ impl<R: Read> Read for LineIndexed<R> {
         if let Ok(mut index) = self.index.lock() {
             for (i, b) in buf.iter().take(n).enumerate() {
                 if *b == b'\n' || *b == b'\r' {
-                    index.breaks.push_back((self.offset + i as u64, *b == b'\n'));
+                    index
+                        .breaks
+                        .push_back((self.offset + i as u64, *b == b'\n'));
                 }
             }
         }

@@ -10,7 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::decode::{self, Counting, Format, LineIndex, LineIndexed, Opened, Source, column_letter};
+use crate::decode::{
+    self, Counting, Format, LineIndex, LineIndexed, Opened, Source, column_letter,
+};
 use crate::field::{self, Choice, Field, clean, match_header};
 use crate::problem::{Problem, Problems};
 use crate::records::{AccessEvent, Record, TemplateKind};

@@ -28,7 +28,12 @@ fn check_assets(p: &Parsed<AssetRow>) {
     assert_eq!(sv.row.usb_restricted, None);
     assert_eq!(sv.row.last_patched, Some(date(2025, 4, 1)));
     assert_eq!(sv.row.status, Some(AssetStatus::Active));
-    assert!(sv.row.cpe.as_deref().is_some_and(|c| c.starts_with("cpe:2.3:o")));
+    assert!(
+        sv.row
+            .cpe
+            .as_deref()
+            .is_some_and(|c| c.starts_with("cpe:2.3:o"))
+    );
     let fw = &p.rows[1].row;
     assert_eq!(fw.kind, AssetKind::Network);
     assert_eq!(fw.internet_facing, Some(true));
@@ -77,10 +82,58 @@ fn assets_from_xlsx() {
     let bytes = xlsx(
         "台帳",
         &[
-            &["資産ID", "種別", "名称", "製造元", "OS", "リモートメンテナンス", "外部接続", "USB制限", "最終パッチ適用日", "稼働状態", "CPE"],
-            &["SV-01", "サーバ", "電子カルテサーバ", "富士通", "Windows Server 2022", "あり", "なし", "", "#date:2025-04-01", "稼働", "cpe:2.3:o:microsoft:windows_server_2022:-:*:*:*:*:*:*:*"],
-            &["FW-01", "ネットワーク機器", "UTM", "Fortinet", "FortiOS", "はい", "yes", "○", "R7.3.15", "停止", ""],
-            &["PC-01", "端末PC", "受付PC", "", "Windows 11", "いいえ", "#num:0", "×", "令和6年12月1日", "", ""],
+            &[
+                "資産ID",
+                "種別",
+                "名称",
+                "製造元",
+                "OS",
+                "リモートメンテナンス",
+                "外部接続",
+                "USB制限",
+                "最終パッチ適用日",
+                "稼働状態",
+                "CPE",
+            ],
+            &[
+                "SV-01",
+                "サーバ",
+                "電子カルテサーバ",
+                "富士通",
+                "Windows Server 2022",
+                "あり",
+                "なし",
+                "",
+                "#date:2025-04-01",
+                "稼働",
+                "cpe:2.3:o:microsoft:windows_server_2022:-:*:*:*:*:*:*:*",
+            ],
+            &[
+                "FW-01",
+                "ネットワーク機器",
+                "UTM",
+                "Fortinet",
+                "FortiOS",
+                "はい",
+                "yes",
+                "○",
+                "R7.3.15",
+                "停止",
+                "",
+            ],
+            &[
+                "PC-01",
+                "端末PC",
+                "受付PC",
+                "",
+                "Windows 11",
+                "いいえ",
+                "#num:0",
+                "×",
+                "令和6年12月1日",
+                "",
+                "",
+            ],
         ],
     );
     let p = parse_assets("assets.xlsx", &bytes).expect("xlsx");
@@ -97,7 +150,11 @@ fn assets_from_xlsx() {
             ..Options::default()
         },
     ));
-    assert!(ps[0].reason.contains("シート『資産』がありません"), "{}", ps[0]);
+    assert!(
+        ps[0].reason.contains("シート『資産』がありません"),
+        "{}",
+        ps[0]
+    );
 }
 
 #[test]
@@ -117,7 +174,8 @@ fn english_headers_and_loose_spelling() {
     assert_eq!(p.warnings[0].column.as_deref(), Some("メモ"));
     assert_eq!(p.warnings[0].line, Some(1));
 
-    let csv = "staff_id,name,job,department,hired,retired\n10023,Hanako Tanaka,nurse,ward 3,R2.4.1,\n";
+    let csv =
+        "staff_id,name,job,department,hired,retired\n10023,Hanako Tanaka,nurse,ward 3,R2.4.1,\n";
     let p = parse_staff("staff.csv", csv.as_bytes()).expect("staff english");
     assert_eq!(p.rows[0].row.hired, Some(date(2020, 4, 1)));
     assert_eq!(p.rows[0].row.retired, None);
@@ -153,7 +211,10 @@ fn header_problems_refuse_the_file() {
     assert!(missing.reason.contains("名称（name）"), "{missing}");
     assert!(!missing.reason.contains("種別"), "{missing}");
     assert_eq!(missing.line, Some(1));
-    assert_eq!(missing.to_string(), format!("a.csv 1行目: {}", missing.reason));
+    assert_eq!(
+        missing.to_string(),
+        format!("a.csv 1行目: {}", missing.reason)
+    );
 
     // Empty file, header only, JSON Lines for a non-log template.
     let ps = problems(parse_staff("s.csv", b""));
@@ -181,7 +242,10 @@ fn every_value_problem_is_located() {
     };
     let p = find("資産ID", 3);
     assert_eq!(p.reason, "必須の項目『資産ID』が空です");
-    assert_eq!(p.to_string(), "assets.csv 3行目 『資産ID』: 必須の項目『資産ID』が空です");
+    assert_eq!(
+        p.to_string(),
+        "assets.csv 3行目 『資産ID』: 必須の項目『資産ID』が空です"
+    );
     let p = find("種別", 3);
     assert_eq!(
         p.reason,
@@ -191,7 +255,8 @@ fn every_value_problem_is_located() {
     assert!(find("外部接続", 3).reason.contains("あり／なし"));
     let p = find("最終パッチ適用日", 3);
     assert!(
-        p.reason.starts_with("日付『2025-13-01』を読めません（例: 2025-04-01、R7.4.1）"),
+        p.reason
+            .starts_with("日付『2025-13-01』を読めません（例: 2025-04-01、R7.4.1）"),
         "{p}"
     );
     assert!(find("稼働状態", 3).reason.contains("稼働／停止／廃棄"));
@@ -203,16 +268,24 @@ fn every_value_problem_is_located() {
 
 #[test]
 fn duplicate_ids() {
-    let csv = "資産ID,種別,名称\nSV-01,サーバ,a\nFW-01,ネットワーク機器,b\nFW-01,ネットワーク機器,c\n";
+    let csv =
+        "資産ID,種別,名称\nSV-01,サーバ,a\nFW-01,ネットワーク機器,b\nFW-01,ネットワーク機器,c\n";
     let ps = problems(parse_assets("a.csv", csv.as_bytes()));
     assert_eq!(ps.len(), 1);
-    assert_eq!(ps[0].reason, "資産ID『FW-01』が重複しています（3行目と同じ）");
+    assert_eq!(
+        ps[0].reason,
+        "資産ID『FW-01』が重複しています（3行目と同じ）"
+    );
     assert_eq!(ps[0].line, Some(4));
     assert_eq!(ps[0].column.as_deref(), Some("資産ID"));
 
     let csv = "職員番号,氏名,職種\n10023,田中,医師\n１００２３,田中,医師\n";
     let ps = problems(parse_staff("s.csv", csv.as_bytes()));
-    assert!(ps[0].reason.contains("が重複しています（2行目と同じ）"), "{}", ps[0]);
+    assert!(
+        ps[0].reason.contains("が重複しています（2行目と同じ）"),
+        "{}",
+        ps[0]
+    );
 
     let csv = "システム,アカウントID,権限\n電子カルテ,tanaka,医師\nPACS,tanaka,医師\n電子カルテ,tanaka,管理者\n";
     let ps = problems(parse_accounts("acc.csv", csv.as_bytes()));
@@ -234,7 +307,10 @@ fn duplicate_ids() {
 fn xlsx_problems_use_sheet_and_column_letter() {
     let bytes = xlsx(
         "職員",
-        &[&["職員番号", "氏名", "職種", "入職日"], &["1", "田中", "", "2025-02-30"]],
+        &[
+            &["職員番号", "氏名", "職種", "入職日"],
+            &["1", "田中", "", "2025-02-30"],
+        ],
     );
     let ps = problems(parse_staff("staff.xlsx", &bytes));
     assert_eq!(ps.len(), 2, "{ps:#?}");

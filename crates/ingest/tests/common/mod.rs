@@ -29,7 +29,10 @@ pub fn xlsx(sheet: &str, rows: &[&[&str]]) -> Vec<u8> {
     let date_fmt = rust_xlsxwriter::Format::new().set_num_format("yyyy/mm/dd");
     for (r, row) in rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
-            let (r, c) = (u32::try_from(r).expect("row"), u16::try_from(c).expect("col"));
+            let (r, c) = (
+                u32::try_from(r).expect("row"),
+                u16::try_from(c).expect("col"),
+            );
             if let Some(d) = cell.strip_prefix("#date:") {
                 let date = rust_xlsxwriter::ExcelDateTime::parse_from_str(d).expect("date");
                 ws.write_datetime_with_format(r, c, &date, &date_fmt)
