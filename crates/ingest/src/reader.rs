@@ -635,12 +635,9 @@ impl<T: Record> Iterator for RecordReader<'_, T> {
                 },
                 Raw::Json(line, map) => (line, self.cells_from_json(line, map)),
             };
-            let before = cells.problems.len();
             let record = T::read(&mut cells);
             return Some(match record {
-                Some(r) if cells.problems.len() == before && cells.problems.is_empty() => {
-                    Ok((line, r))
-                }
+                Some(r) if cells.ok() => Ok((line, r)),
                 _ => Err(cells.problems),
             });
         }

@@ -360,3 +360,15 @@ fn progress_is_reported_sparingly() {
     assert_eq!(calls.last(), Some(&(total, total)));
     assert!(calls.windows(2).all(|w| w[0].0 <= w[1].0));
 }
+
+#[test]
+fn blank_lines_keep_line_numbers() {
+    let csv = "\r\n職員番号,氏名,職種\r\n\r\n1,a,医師\r\n\r\n\r\n2,,医師\r\n";
+    let ps = problems(parse_staff("s.csv", csv.as_bytes()));
+    assert_eq!(ps.len(), 1);
+    assert_eq!(ps[0].line, Some(7));
+    let csv = "職員番号,氏名,職種\n\n1,a,医師\n,,\n3,c,\"看護\n師\"\n4,d,e\n";
+    let p = parse_staff("s.csv", csv.as_bytes()).expect("parse");
+    let lines: Vec<u64> = p.rows.iter().map(|r| r.line).collect();
+    assert_eq!(lines, [3, 5, 7]);
+}
