@@ -84,31 +84,41 @@ macro_rules! choice {
     };
 }
 
-choice! {
-    /// 種別: the kind of asset.
-    AssetKind {
-        /// サーバ
-        Server = "サーバ", "server", ["サーバー"];
-        /// 端末PC (client PC)
-        Pc = "端末PC", "pc", ["端末", "PC", "パソコン", "terminal"];
-        /// ネットワーク機器 (router, switch, firewall, VPN appliance …)
-        Network = "ネットワーク機器", "network";
-        /// 医療機器 (medical device)
-        MedicalDevice = "医療機器", "medical_device";
-        /// その他
-        Other = "その他", "other";
+/// 種別 and 稼働状態 are the domain's own types (anzen-core); this is how the templates
+/// spell them.
+pub use anzen_core::asset::{AssetKind, AssetStatus};
+
+impl Choice for AssetKind {
+    const ALL: &'static [Self] = &AssetKind::ALL;
+    fn ja(self) -> &'static str {
+        self.label_ja()
+    }
+    fn en(self) -> &'static str {
+        self.code()
+    }
+    fn aliases(self) -> &'static [&'static str] {
+        match self {
+            AssetKind::Server => &["サーバー"],
+            AssetKind::Pc => &["端末", "PC", "パソコン", "terminal"],
+            _ => &[],
+        }
     }
 }
 
-choice! {
-    /// 稼働状態: whether an asset is in service.
-    AssetStatus {
-        /// 稼働 (in service)
-        Active = "稼働", "active", ["稼働中", "運用中"];
-        /// 停止 (stopped, kept)
-        Stopped = "停止", "stopped", ["停止中"];
-        /// 廃棄 (disposed of)
-        Disposed = "廃棄", "disposed", ["廃棄済", "廃棄済み"];
+impl Choice for AssetStatus {
+    const ALL: &'static [Self] = &AssetStatus::ALL;
+    fn ja(self) -> &'static str {
+        self.label_ja()
+    }
+    fn en(self) -> &'static str {
+        self.code()
+    }
+    fn aliases(self) -> &'static [&'static str] {
+        match self {
+            AssetStatus::Active => &["稼働中", "運用中"],
+            AssetStatus::Stopped => &["停止中"],
+            AssetStatus::Retired => &["廃棄済", "廃棄済み", "disposed"],
+        }
     }
 }
 

@@ -168,7 +168,7 @@ fn english_headers_and_loose_spelling() {
     assert_eq!(p.rows[0].row.ip.as_deref(), Some("192.168.0.1"));
     assert_eq!(p.rows[0].row.status, Some(AssetStatus::Active));
     assert_eq!(p.rows[1].row.kind, AssetKind::MedicalDevice);
-    assert_eq!(p.rows[1].row.status, Some(AssetStatus::Disposed));
+    assert_eq!(p.rows[1].row.status, Some(AssetStatus::Retired));
     // Unknown column → a warning naming it, not an error.
     assert_eq!(p.warnings.len(), 1);
     assert_eq!(p.warnings[0].column.as_deref(), Some("メモ"));
