@@ -38,6 +38,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("nav.users", "利用者", "Users"),
     ("nav.audit", "監査ログ", "Audit log"),
     ("nav.checklist", "チェックリスト", "Checklist"),
+    ("nav.assets", "資産台帳", "Assets"),
+    ("nav.findings", "指摘事項", "Findings"),
     (
         "checklist.title",
         "サイバーセキュリティ対策チェックリスト",

@@ -3,14 +3,17 @@
 //! permission, call the store and rules, and render.
 
 mod api;
+pub mod assets_export;
 mod auth;
 pub mod checklist_export;
+pub mod checks;
 mod ctx;
 mod error;
 mod i18n;
 mod metrics;
 mod pages;
 mod security;
+mod stage;
 mod webauthn;
 
 use std::net::SocketAddr;

@@ -1,9 +1,11 @@
 //! Server-rendered pages. One module per area; templates in `crates/web/templates/`.
 
 pub mod account;
+pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod checklist;
+pub mod findings;
 pub mod org;
 pub mod users;
 
@@ -110,6 +112,27 @@ pub fn routes() -> Router<AppState> {
             "/o/{org}/checklist/export.xlsx",
             get(checklist::export_xlsx),
         )
+        .route("/o/{org}/assets", get(assets::list).post(assets::create))
+        .route("/o/{org}/assets/new", get(assets::new_form))
+        .route("/o/{org}/assets/check", post(assets::check))
+        .route("/o/{org}/assets/review", post(assets::review))
+        .route(
+            "/o/{org}/assets/import",
+            get(assets::import_form)
+                .post(assets::import_upload)
+                .layer(DefaultBodyLimit::max(assets::BODY_LIMIT)),
+        )
+        .route(
+            "/o/{org}/assets/import/confirm",
+            post(assets::import_confirm),
+        )
+        .route(
+            "/o/{org}/assets/{id}",
+            get(assets::edit_form).post(assets::update),
+        )
+        .route("/o/{org}/assets/files/{file}", get(assets::template))
+        .route("/o/{org}/findings", get(findings::list))
+        .route("/o/{org}/findings/{id}", post(findings::track))
         .route("/o/{org}/tokens", post(account::create_token))
         .route("/o/{org}/tokens/{id}/revoke", post(account::revoke_token))
 }
@@ -182,6 +205,8 @@ impl Layout {
         };
         item("nav.dashboard", "/", Action::ViewOrg);
         item("nav.checklist", "/checklist", Action::ReadRecords);
+        item("nav.findings", "/findings", Action::ReadRecords);
+        item("nav.assets", "/assets", Action::ReadRecords);
         item("nav.profile", "/profile", Action::ReadRecords);
         item("nav.users", "/users", Action::ManageUsers);
         item("nav.audit", "/audit", Action::ReadAudit);
@@ -200,6 +225,21 @@ impl Layout {
 }
 
 /// Renders an askama template into an HTML response.
+/// A download: the body with its type and file name (ASCII names).
+pub fn attachment(content_type: &str, name: &str, body: Vec<u8>) -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 pub fn render<Tpl: Template>(tpl: &Tpl) -> Result<Response, AppError> {
     tpl.render()
         .map(|html| Html(html).into_response())

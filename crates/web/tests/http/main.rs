@@ -1,6 +1,7 @@
 //! End-to-end tests of the real server over HTTP, on every storage backend.
 
 mod api;
+mod assets;
 mod audit;
 mod auth;
 mod checklist;

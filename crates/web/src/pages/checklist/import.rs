@@ -3,12 +3,9 @@
 //! differences from the edition in force) → confirm. Nothing is stored before the
 //! confirmation; the stored edition is recorded in the ledger with the workbook's SHA-256.
 //!
-//! Between the steps the parsed workbook waits in memory under a random token bound to the
-//! organisation and the user, for [`STAGE_TTL`] (a restart only means uploading again).
+//! Between the steps the parsed workbook waits in [`crate::stage`].
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use anzen_catalog::import::{
     self, Column, ColumnMapping, EditionDiff, ImportPreview, ImportProblem, ImportTarget, Workbook,
@@ -25,60 +22,29 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::{checklist_url, export_error, org_catalog};
-use crate::checklist_export;
 use crate::ctx::{Authed, OrgCtx};
 use crate::pages::{Layout, render, today_jst};
 use crate::{AppError, AppState};
+use crate::{checklist_export, stage};
 
 /// Largest workbook accepted (official checklists are a few hundred KB).
 pub const MAX_WORKBOOK_BYTES: usize = 10 * 1024 * 1024;
 /// Body limit of the upload route.
 pub const BODY_LIMIT: usize = MAX_WORKBOOK_BYTES + 64 * 1024;
-/// How long an uploaded workbook waits for its mapping and confirmation.
-pub const STAGE_TTL: Duration = Duration::from_secs(30 * 60);
 
-/// An uploaded workbook waiting for confirmation.
+/// An uploaded workbook waiting for confirmation (in [`crate::stage`]).
 struct Staged {
-    org: i64,
-    user: String,
-    at: Instant,
     workbook: Arc<Workbook>,
     sha256: String,
     fiscal_year: i32,
     form: Form,
 }
 
-fn stage() -> &'static Mutex<HashMap<String, Staged>> {
-    static STAGE: OnceLock<Mutex<HashMap<String, Staged>>> = OnceLock::new();
-    STAGE.get_or_init(|| Mutex::new(HashMap::new()))
-}
-
-fn put(staged: Staged) -> String {
-    let token = anzen_store::random_hex(16);
-    let mut map = stage().lock().unwrap_or_else(|p| p.into_inner());
-    map.retain(|_, s| s.at.elapsed() < STAGE_TTL);
-    map.insert(token.clone(), staged);
-    token
-}
-
 /// The staged workbook for this organisation and user.
 fn take_view(token: &str, ctx: &OrgCtx) -> Result<(Arc<Workbook>, String, i32, Form), AppError> {
-    let map = stage().lock().unwrap_or_else(|p| p.into_inner());
-    match map.get(token) {
-        Some(s) if s.org == ctx.org.id.0 && s.user == ctx.actor() && s.at.elapsed() < STAGE_TTL => {
-            Ok((s.workbook.clone(), s.sha256.clone(), s.fiscal_year, s.form))
-        }
-        _ => Err(AppError::BadRequest(
-            "取り込み中のファイルが見つかりません（30分を過ぎたか、サーバーが再起動しました）。もう一度アップロードしてください。".to_owned(),
-        )),
-    }
-}
-
-fn forget(token: &str) {
-    stage()
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .remove(token);
+    let s = stage::get::<Staged>(token, ctx.org.id.0, &ctx.actor())
+        .ok_or_else(|| AppError::BadRequest(stage::GONE_JA.to_owned()))?;
+    Ok((s.workbook.clone(), s.sha256.clone(), s.fiscal_year, s.form))
 }
 
 #[derive(Template)]
@@ -400,15 +366,16 @@ pub async fn upload(
     let cat = org_catalog(&state, &ctx.org).await?;
     let built = build(&cat, &wb, &sha256, fy, form, &guess.mapping);
     let wb = Arc::new(wb);
-    let token = put(Staged {
-        org: ctx.org.id.0,
-        user: ctx.actor(),
-        at: Instant::now(),
-        workbook: wb.clone(),
-        sha256: sha256.clone(),
-        fiscal_year: fy,
-        form,
-    });
+    let token = stage::put(
+        ctx.org.id.0,
+        &ctx.actor(),
+        Staged {
+            workbook: wb.clone(),
+            sha256: sha256.clone(),
+            fiscal_year: fy,
+            form,
+        },
+    );
     let st = Staging {
         token: &token,
         wb: &wb,
@@ -573,6 +540,6 @@ pub async fn confirm(
             Ok(())
         })
         .await?;
-    forget(&f.token);
+    stage::forget(&f.token);
     Ok(Redirect::to(&checklist_url(org, FiscalYear(fy), None)).into_response())
 }

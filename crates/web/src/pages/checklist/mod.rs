@@ -18,7 +18,7 @@ pub mod views;
 
 use std::sync::Arc;
 
-use anzen_catalog::evidence::{EvidenceRegistry, Facts, OrgFacts, Suggestion};
+use anzen_catalog::evidence::{EvidenceRegistry, Facts, Suggestion};
 use anzen_catalog::{Catalog, Edition, Form, GateQuestion, Group, Item, ItemId, Subgroup, Target};
 use anzen_core::calendar::{FiscalYear, parse_date, wareki};
 use anzen_core::{Action, OrgId};
@@ -27,11 +27,11 @@ use anzen_store::evidence::{self as evidence_store, EvidenceFile};
 use anzen_store::orgs::Org;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{Layout, jst, render, today_jst};
+use super::{Layout, attachment, jst, render, today_jst};
 use crate::checklist_export::{self, ExportError};
 use crate::ctx::{Authed, OrgCtx};
 use crate::{AppError, AppState};
@@ -188,19 +188,55 @@ fn is_answered(row: Option<&AnswerRow>) -> bool {
     row.is_some_and(|r| r.answer.is_some() && r.checked_on.is_some())
 }
 
+/// The evidence rules and facts for one organisation and 年度 (see
+/// [`crate::checks::evidence_for`]).
+pub struct Evidence {
+    pub registry: EvidenceRegistry,
+    pub facts: Facts,
+}
+
+impl Evidence {
+    /// The auto-evidence label (`はい` / `いいえ` / `手入力`) and its reasons for an item.
+    pub fn auto(&self, item: &Item) -> (&'static str, Vec<String>) {
+        match self.registry.evaluate(item, &self.facts) {
+            Some(a) if a.suggestion != Suggestion::Unknown => {
+                (a.suggestion.label_ja(), a.reasons_ja)
+            }
+            Some(a) => ("手入力", a.reasons_ja),
+            None => ("手入力", Vec::new()),
+        }
+    }
+
+    #[cfg(test)]
+    fn none() -> Evidence {
+        Evidence {
+            registry: EvidenceRegistry::new(),
+            facts: Facts::default(),
+        }
+    }
+}
+
+/// Loads the evidence rules of the organisation's records for `fy`.
+async fn load_evidence(state: &AppState, org: &Org, fy: FiscalYear) -> Result<Evidence, AppError> {
+    let o = org.clone();
+    let today = today_jst();
+    state
+        .db(move |c| {
+            let (registry, facts) = crate::checks::evidence_for(c, &o, fy, today)
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            Ok(Evidence { registry, facts })
+        })
+        .await
+}
+
 fn item_view(
     n: usize,
     item: &Item,
     row: Option<&AnswerRow>,
-    facts: &Facts,
+    ev: &Evidence,
     files: &[EvidenceFile],
 ) -> ItemView {
-    let registry = EvidenceRegistry::with_builtin_rules();
-    let (auto_label, auto_reasons) = match registry.evaluate(item, facts) {
-        Some(a) if a.suggestion != Suggestion::Unknown => (a.suggestion.label_ja(), a.reasons_ja),
-        Some(a) => ("手入力", a.reasons_ja),
-        None => ("手入力", Vec::new()),
-    };
+    let (auto_label, auto_reasons) = ev.auto(item);
     let answer = row.and_then(|r| r.answer);
     ItemView {
         anchor: format!("item-{n}"),
@@ -242,14 +278,14 @@ fn item_view(
 fn group_views(
     edition: &Edition,
     rows: &[AnswerRow],
-    facts: &Facts,
+    ev: &Evidence,
     files: &[EvidenceFile],
 ) -> Vec<GroupView> {
     let mut groups: Vec<GroupView> = Vec::new();
     let mut current: Option<(Group, Option<Subgroup>)> = None;
     for (pos, item) in edition.items.iter().enumerate() {
         let row = rows.iter().find(|r| r.item_id == item.id.as_str());
-        let view = item_view(pos + 1, item, row, facts, files);
+        let view = item_view(pos + 1, item, row, ev, files);
         if current.map(|(g, _)| g) != Some(item.group) {
             groups.push(GroupView {
                 label: format!("{}. {}", item.group.section(), item.group.label_ja()),
@@ -367,15 +403,6 @@ fn assessment_view(a: &Assessment) -> AssessmentView {
     }
 }
 
-fn facts_for(org: &Org, fy: FiscalYear) -> Facts {
-    Facts {
-        org: OrgFacts {
-            security_officer_name: org.profile.security_officer.clone(),
-        },
-        fiscal_year: Some(fy.0),
-    }
-}
-
 /// Loads the current assessment of the 年度 and renders the page. With `refused` (an
 /// answer that failed validation and the reasons), the item shows what was typed, so
 /// nothing has to be entered again.
@@ -405,9 +432,9 @@ async fn page_for(
             Ok((a, rows, files))
         })
         .await?;
-    let facts = facts_for(&ctx.org, fy);
+    let ev = load_evidence(state, &ctx.org, fy).await?;
     let mut groups = if current.is_some() {
-        group_views(edition, &rows, &facts, &files)
+        group_views(edition, &rows, &ev, &files)
     } else {
         Vec::new()
     };
@@ -950,20 +977,6 @@ async fn load_export(
         .await
 }
 
-fn attachment(content_type: &str, name: &str, body: Vec<u8>) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 /// `GET /o/{org}/checklist/export.csv?fy=…` — recorded in the audit ledger.
 pub async fn export_csv(
     State(state): State<AppState>,
@@ -1026,7 +1039,7 @@ mod tests {
     fn page_order_and_anchors_follow_the_printed_form() {
         let cat = checklist_export::catalog().expect("catalog");
         for edition in cat.editions() {
-            let groups = group_views(edition, &[], &Facts::default(), &[]);
+            let groups = group_views(edition, &[], &Evidence::none(), &[]);
             let shown: Vec<(String, String)> = groups
                 .iter()
                 .flat_map(|g| g.subs.iter().flat_map(|s| s.items.iter()))

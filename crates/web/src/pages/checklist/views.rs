@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use anzen_catalog::evidence::{EvidenceRegistry, Suggestion};
 use anzen_catalog::{Catalog, Edition, Group, Item, Target, fiscal_year_label_ja};
 use anzen_core::calendar::{FiscalYear, parse_date, wareki};
 use anzen_core::{Action, OrgId};
@@ -20,8 +19,8 @@ use serde::Deserialize;
 
 use super::evidence::EvidenceView;
 use super::{
-    FyQuery, GateView, GroupView, carry_key, edition_for, facts_for, gate_views, gated_off,
-    group_views, is_answered, item_label, org_catalog, parse_fy,
+    FyQuery, GateView, GroupView, carry_key, edition_for, gate_views, gated_off, group_views,
+    is_answered, item_label, load_evidence, org_catalog, parse_fy,
 };
 use crate::ctx::{Authed, OrgCtx};
 use crate::pages::{Layout, jst, render, today_jst};
@@ -262,7 +261,7 @@ pub async fn overview(
     let cat = org_catalog(&state, &ctx.org).await?;
     let edition = edition_for(&cat, &ctx.org, fy)?;
     let l = load(&state, &ctx.org, fy, edition.form.code()).await?;
-    let facts = facts_for(&ctx.org, fy);
+    let ev = load_evidence(&state, &ctx.org, fy).await?;
     let key = |id: &str| carry_key(&cat, id);
     let (changes, removed) = changes_since(edition, &l.rows, &l.last_year, &key);
     let today = today_jst();
@@ -276,7 +275,7 @@ pub async fn overview(
         started: l.current.is_some(),
         has_last_year: !l.last_year.is_empty(),
         gated_off: gated_off(edition, &l.rows),
-        groups: group_views(edition, &l.rows, &facts, &l.files),
+        groups: group_views(edition, &l.rows, &ev, &l.files),
         due_years: progress_by_due_year(edition, &l.rows),
         overdue: overdue(edition, &l.rows, today),
         changes,
@@ -370,11 +369,10 @@ pub async fn item(
         .await?;
     let history = history_of(&cat, item, &all);
     let row = l.rows.iter().find(|r| r.item_id == item.id.as_str());
-    let registry = EvidenceRegistry::with_builtin_rules();
-    let (auto_label, auto_reasons) = match registry.evaluate(item, &facts_for(&ctx.org, fy)) {
-        Some(a) if a.suggestion != Suggestion::Unknown => (a.suggestion.label_ja(), a.reasons_ja),
-        Some(a) => ("手入力", a.reasons_ja),
-        None => ("手入力（自動判定の対象外）", Vec::new()),
+    let ev = load_evidence(&state, &ctx.org, fy).await?;
+    let (auto_label, auto_reasons) = match ev.auto(item) {
+        ("手入力", r) if item.auto_evidence.is_none() => ("手入力（自動判定の対象外）", r),
+        other => other,
     };
     let text = |f: fn(&AnswerRow) -> Option<&String>| row.and_then(f).cloned().unwrap_or_default();
     render(&ItemPage {

@@ -1,0 +1,222 @@
+//! Running the rules for an organisation and feeding the store: the application service
+//! between the pure rules (`anzen_core::rules`), the matcher (`anzen-vuln`) and the store.
+//! Used by the pages (after an asset import or edit) and by the CLI (`anzen check`,
+//! `anzen feeds import`).
+//!
+//! Everything runs in the caller's transaction; the store records what the rules decided.
+
+use std::io::Read;
+use std::sync::{Arc, OnceLock};
+
+use anzen_catalog::evidence::{EvidenceRegistry, Facts, OrgFacts};
+use anzen_core::calendar::FiscalYear;
+use anzen_core::finding::reconcile;
+use anzen_core::rules::assets::{
+    AssetLedgerComplete, LedgerSummary, RULE_PREFIXES, Tables, VulnData, findings,
+};
+use anzen_store::findings::{self as findings_store, Applied};
+use anzen_store::orgs::Org;
+use anzen_store::vuln_feeds::{self, FeedFile, NewFeed};
+use anzen_store::{Conn, StoreError, assets};
+use anzen_vuln::feeds::{CveRecord, FeedData, FeedKind, KevCatalog, parse_feed};
+
+/// Why a check or a feed import failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// The file is not a feed anzen reads, or is damaged (a user error; Japanese).
+    #[error("{0}")]
+    BadFeed(String),
+    /// The shipped data files failed to load (a build error).
+    #[error("data tables: {0}")]
+    Tables(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The alias and end-of-support tables, loaded once.
+pub fn tables() -> Result<Arc<Tables>, CheckError> {
+    static TABLES: OnceLock<Result<Arc<Tables>, String>> = OnceLock::new();
+    TABLES
+        .get_or_init(|| Tables::builtin().map(Arc::new))
+        .clone()
+        .map_err(CheckError::Tables)
+}
+
+fn gunzip_if_needed(raw: &[u8]) -> Result<Vec<u8>, CheckError> {
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(raw)
+            .read_to_end(&mut out)
+            .map_err(|e| CheckError::BadFeed(format!("gzip を展開できません: {e}")))?;
+        Ok(out)
+    } else {
+        Ok(raw.to_vec())
+    }
+}
+
+/// The records to store for a parsed feed file: NVD per CVE (its `cve` object), the KEV
+/// catalog whole (it replaces the previous one), a JVN document whole (keyed by its hash).
+fn records_of(
+    kind: FeedKind,
+    sha256: &str,
+    raw: &[u8],
+) -> Result<Vec<(String, String)>, CheckError> {
+    let text = String::from_utf8(gunzip_if_needed(raw)?)
+        .map_err(|_| CheckError::BadFeed("UTF-8 ではありません".to_owned()))?;
+    match kind {
+        FeedKind::Nvd => {
+            let doc: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| CheckError::BadFeed(format!("JSON を読めません: {e}")))?;
+            let list: Vec<&serde_json::Value> =
+                match doc.get("vulnerabilities").and_then(|v| v.as_array()) {
+                    Some(v) => v.iter().filter_map(|x| x.get("cve")).collect(),
+                    None => vec![&doc],
+                };
+            list.into_iter()
+                .map(|cve| {
+                    let id = cve
+                        .get("id")
+                        .and_then(|v| v.as_str())
+                        .ok_or_else(|| CheckError::BadFeed("CVE の id がありません".to_owned()))?;
+                    Ok((id.to_owned(), cve.to_string()))
+                })
+                .collect()
+        }
+        FeedKind::Kev => Ok(vec![("catalog".to_owned(), text)]),
+        FeedKind::Jvn => Ok(vec![(sha256.to_owned(), text)]),
+    }
+}
+
+/// Imports one feed file (server-wide) in the caller's transaction: parsed and checked
+/// first, then stored — a file that does not parse changes nothing.
+pub fn import_feed(conn: &mut Conn, file_name: &str, raw: &[u8]) -> Result<FeedFile, CheckError> {
+    let feed = parse_feed(raw).map_err(|e| CheckError::BadFeed(format!("{file_name}: {e}")))?;
+    let records = records_of(feed.kind, &feed.sha256, raw)
+        .map_err(|e| CheckError::BadFeed(format!("{file_name}: {e}")))?;
+    Ok(vuln_feeds::import(
+        conn,
+        &NewFeed {
+            kind: feed.kind.as_str(),
+            file_name,
+            feed_date: feed.feed_date.as_deref(),
+            sha256: &feed.sha256,
+            replace_all: feed.kind == FeedKind::Kev,
+        },
+        &records,
+    )?)
+}
+
+/// The stored feeds, parsed for matching.
+pub struct LoadedFeeds {
+    pub cves: Vec<CveRecord>,
+    pub kev: Option<KevCatalog>,
+}
+
+/// Loads the stored NVD records and KEV catalog.
+pub fn load_feeds(conn: &mut Conn) -> Result<LoadedFeeds, CheckError> {
+    let nvd = vuln_feeds::records(conn, "nvd")?;
+    let cves = if nvd.is_empty() {
+        Vec::new()
+    } else {
+        let mut doc =
+            String::from("{\"format\":\"NVD_CVE\",\"version\":\"2.0\",\"vulnerabilities\":[");
+        for (i, (_, json)) in nvd.iter().enumerate() {
+            if i > 0 {
+                doc.push(',');
+            }
+            doc.push_str("{\"cve\":");
+            doc.push_str(json);
+            doc.push('}');
+        }
+        doc.push_str("]}");
+        match parse_feed(doc.as_bytes()) {
+            Ok(f) => match f.data {
+                FeedData::Nvd(v) => v,
+                _ => Vec::new(),
+            },
+            Err(e) => return Err(CheckError::BadFeed(format!("stored NVD records: {e}"))),
+        }
+    };
+    let kev = match vuln_feeds::records(conn, "kev")?.into_iter().next() {
+        Some((_, json)) => match parse_feed(json.as_bytes()) {
+            Ok(f) => match f.data {
+                FeedData::Kev(k) => Some(k),
+                _ => None,
+            },
+            Err(e) => return Err(CheckError::BadFeed(format!("stored KEV catalog: {e}"))),
+        },
+        None => None,
+    };
+    Ok(LoadedFeeds { cves, kev })
+}
+
+/// Runs the asset rules for `org` on `today` and records the result (new findings opened,
+/// gone ones resolved), in the caller's transaction.
+pub fn run_asset_rules(
+    conn: &mut Conn,
+    org: &Org,
+    actor: &str,
+    feeds: &LoadedFeeds,
+    today: jiff::civil::Date,
+) -> Result<Applied, CheckError> {
+    let tables = tables()?;
+    let data: Vec<_> = assets::list(conn, org)?
+        .into_iter()
+        .map(|a| a.data)
+        .collect();
+    let now = findings(
+        &data,
+        &VulnData {
+            cves: &feeds.cves,
+            kev: feeds.kev.as_ref(),
+        },
+        &tables,
+        today,
+    );
+    let recorded = findings_store::recorded(conn, org, &RULE_PREFIXES)?;
+    Ok(findings_store::apply(
+        conn,
+        org,
+        actor,
+        &reconcile(&recorded, &now),
+    )?)
+}
+
+/// Loads the feeds and runs the asset rules (see [`run_asset_rules`]).
+pub fn check_assets(
+    conn: &mut Conn,
+    org: &Org,
+    actor: &str,
+    today: jiff::civil::Date,
+) -> Result<Applied, CheckError> {
+    let feeds = load_feeds(conn)?;
+    run_asset_rules(conn, org, actor, &feeds, today)
+}
+
+/// The facts and the evidence rules for the checklist of `org` in `fy`: the built-in rules
+/// plus the rules of the modules that exist (asset ledger for 2-(1)).
+pub fn evidence_for(
+    conn: &mut Conn,
+    org: &Org,
+    fy: FiscalYear,
+    today: jiff::civil::Date,
+) -> Result<(EvidenceRegistry, Facts), CheckError> {
+    let data: Vec<_> = assets::list(conn, org)?
+        .into_iter()
+        .map(|a| a.data)
+        .collect();
+    let last_review = assets::latest_review(conn, org)?
+        .and_then(|r| anzen_core::calendar::parse_date(&r.reviewed_on).ok());
+    let mut registry = EvidenceRegistry::with_builtin_rules();
+    registry.register(AssetLedgerComplete {
+        summary: LedgerSummary::of(&data, last_review),
+        today,
+    });
+    let facts = Facts {
+        org: OrgFacts {
+            security_officer_name: org.profile.security_officer.clone(),
+        },
+        fiscal_year: Some(fy.0),
+    };
+    Ok((registry, facts))
+}
