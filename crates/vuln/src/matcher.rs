@@ -672,15 +672,21 @@ impl<'a> CveIndex<'a> {
             .into_iter()
             .filter_map(|r| assess(r, kev, asset))
             .collect();
-        out.sort_by(|a, b| {
-            a.priority
-                .cmp(&b.priority)
-                .then_with(|| (a.kind as u8).cmp(&(b.kind as u8)))
-                .then_with(|| {
-                    let id = |f: &Finding| f.cve.as_ref().map(|c| c.id.clone());
-                    id(a).cmp(&id(b))
-                })
-        });
+        sort_findings(&mut out);
         out
     }
+}
+
+/// Sorts findings most urgent first (priority, then kind, then CVE id), as
+/// [`CveIndex::findings`] returns them.
+pub fn sort_findings(out: &mut [Finding]) {
+    out.sort_by(|a, b| {
+        a.priority
+            .cmp(&b.priority)
+            .then_with(|| (a.kind as u8).cmp(&(b.kind as u8)))
+            .then_with(|| {
+                let id = |f: &Finding| f.cve.as_ref().map(|c| c.id.clone());
+                id(a).cmp(&id(b))
+            })
+    });
 }
