@@ -550,6 +550,9 @@ pub fn finding_for(
     kev: Option<&KevCatalog>,
     result: &MatchResult,
 ) -> Option<Finding> {
+    if *result == MatchResult::NoMatch {
+        return None;
+    }
     let kev_entry = kev.and_then(|k| k.get(&cve.id));
     let cvss = cve.cvss();
     let priority = if kev_entry.is_some() {
@@ -762,6 +765,39 @@ impl<'a> CveIndex<'a> {
         idx.into_iter()
             .filter_map(|i| self.records.get(i))
             .collect()
+    }
+
+    /// [`CveIndex::findings`] of many assets, on all available cores (scoped threads, each
+    /// taking a contiguous share of the assets). The result is in the order of `assets`.
+    pub fn findings_all(&self, kev: Option<&KevCatalog>, assets: &[Vec<Cpe>]) -> Vec<Vec<Finding>> {
+        let threads = std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1)
+            .min(assets.len().div_ceil(64))
+            .max(1);
+        if threads == 1 {
+            return assets.iter().map(|a| self.findings(kev, a)).collect();
+        }
+        let chunk = assets.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = assets
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|a| self.findings(kev, a))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| match h.join() {
+                    Ok(v) => v,
+                    Err(e) => std::panic::resume_unwind(e),
+                })
+                .collect()
+        })
     }
 
     /// All findings for one asset, most urgent first (then by CVE id).

@@ -34,7 +34,11 @@ pub struct Rng(u64);
 impl Rng {
     /// A generator from a seed (0 is replaced by a fixed constant).
     pub fn new(seed: u64) -> Rng {
-        Rng(if seed == 0 { 0x9E37_79B9_7F4A_7C15 } else { seed })
+        Rng(if seed == 0 {
+            0x9E37_79B9_7F4A_7C15
+        } else {
+            seed
+        })
     }
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
@@ -270,7 +274,12 @@ const PRODUCT_KINDS: [&str; 12] = [
 
 fn tail_vendor(i: usize) -> String {
     let s = SYL.len();
-    format!("{}{}{}", SYL[i % s], SYL[(i / s) % s], SYL[(i / (s * s)) % s])
+    format!(
+        "{}{}{}",
+        SYL[i % s],
+        SYL[(i / s) % s],
+        SYL[(i / (s * s)) % s]
+    )
 }
 
 fn tail_products(i: usize) -> usize {
@@ -279,7 +288,10 @@ fn tail_products(i: usize) -> usize {
 
 fn tail_product(vendor: usize, j: usize) -> String {
     let kind = PRODUCT_KINDS[(vendor * 7 + j * 3) % PRODUCT_KINDS.len()];
-    format!("{}_{kind}", SYL[(vendor + j * 11) % SYL.len()].to_owned() + SYL[j % SYL.len()])
+    format!(
+        "{}_{kind}",
+        SYL[(vendor + j * 11) % SYL.len()].to_owned() + SYL[j % SYL.len()]
+    )
 }
 
 fn tail_part(vendor: usize, j: usize) -> &'static str {
@@ -711,7 +723,10 @@ fn vulnerable_entry(rng: &mut Rng, t: &Target, open_start: bool) -> CpeMatch {
                     "*:*:*:lts:*:*:*".to_string(),
                 )
             } else {
-                (format!("{}.{}", 6 + rng.below(4), rng.below(10)), STARS7.into())
+                (
+                    format!("{}.{}", 6 + rng.below(4), rng.below(10)),
+                    STARS7.into(),
+                )
             };
             m.criteria = cpe(t.part, &t.vendor, &t.product, &v, &rest);
         }
@@ -742,7 +757,7 @@ fn sentence(rng: &mut Rng, words: &[&str], n: usize) -> String {
         if i > 0 {
             s.push(' ');
         }
-        s.push_str(*rng.pick(words));
+        s.push_str(rng.pick::<&str>(words));
     }
     s.push('.');
     s
@@ -951,7 +966,7 @@ fn record(rng: &mut Rng, i: usize, n: usize) -> Cve<'static> {
             kind: "Secondary",
             description: vec![LangStatic {
                 lang: "en",
-                value: *rng.pick(&CWES),
+                value: rng.pick::<&str>(&CWES),
             }],
         }]
     };
@@ -1141,6 +1156,13 @@ mod tests {
             let cpes = table.derive(&a.description).expect("derives").names();
             assert!(!cpes.is_empty());
             let findings = index.findings(Some(&kev), &cpes);
+            if i % 20 == 0 || i % 20 == 5 {
+                assert_eq!(
+                    findings,
+                    crate::bench::naive_findings(&records, Some(&kev), &cpes),
+                    "row {i}: the index and the naive scan disagree"
+                );
+            }
             assert_eq!(
                 !findings.is_empty(),
                 a.planted_vulnerable,
