@@ -67,6 +67,7 @@ fn matching(c: &mut Criterion) {
             }
         })
     });
+    g.throughput(Throughput::Elements(CVES as u64));
     g.bench_function("build_index_20000_cves", |b| {
         b.iter(|| black_box(CveIndex::new(&records)))
     });
