@@ -145,7 +145,13 @@ pub fn parse_feed(raw: &[u8]) -> Result<Feed, FeedError> {
     let gzip = raw.starts_with(&[0x1f, 0x8b]);
     let unzipped;
     let bytes: &[u8] = if gzip {
-        let mut out = Vec::new();
+        // The gzip trailer holds the size of the last member mod 2^32: a capacity hint only.
+        let hint = raw
+            .last_chunk::<4>()
+            .map(|t| u32::from_le_bytes(*t) as usize)
+            .unwrap_or(0)
+            .min(raw.len().saturating_mul(32));
+        let mut out = Vec::with_capacity(hint);
         flate2::read::MultiGzDecoder::new(raw)
             .read_to_end(&mut out)
             .map_err(|e| FeedError::Gzip(e.to_string()))?;

@@ -11,14 +11,19 @@
 //!   embedded alias table.
 //! - [`eos`]: サポート終了 — end-of-support dates of OSes and firmware from an embedded table.
 //! - [`finding`]: the typed findings these rules produce.
+//! - [`synth`], [`bench`](mod@bench): synthetic feeds and ledgers and the import/matching benchmark
+//!   (issue 5, item 7) — test and benchmark data only.
 //!
-//! No I/O and no clock: callers pass bytes and `today`.
+//! No I/O and no clock: callers pass bytes and `today` (except [`bench`](mod@bench), which reads
+//! `/proc` for memory and the CPU model and times with `Instant`).
 
 pub mod alias;
+pub mod bench;
 pub mod cpe;
 pub mod eos;
 pub mod feeds;
 pub mod finding;
 mod jvn;
 pub mod matcher;
+pub mod synth;
 pub mod version;

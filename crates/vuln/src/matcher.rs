@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use crate::cpe::{Component, Cpe, Relation};
 use crate::feeds::{Configuration, CpeMatch, CveRecord, KevCatalog, Node, Operator};
 use crate::finding::{CveRef, Finding, FindingKind, KevRef, Priority};
-use crate::version::{Scheme, compare};
+use crate::version::{Prepared, Scheme, compare};
 
 /// One criteria the asset hit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -550,6 +550,9 @@ pub fn finding_for(
     kev: Option<&KevCatalog>,
     result: &MatchResult,
 ) -> Option<Finding> {
+    if *result == MatchResult::NoMatch {
+        return None;
+    }
     let kev_entry = kev.and_then(|k| k.get(&cve.id));
     let cvss = cve.cvss();
     let priority = if kev_entry.is_some() {
@@ -598,20 +601,102 @@ pub fn finding_for(
     })
 }
 
-/// An index from CPE vendor:product to the records that name it in a `vulnerable` criteria,
-/// so that an asset is matched only against records that can concern it. Records whose
-/// vulnerable criteria use a wildcard vendor or product are always candidates.
+/// An index from CPE vendor:product to the `vulnerable` criteria that name it, so that an
+/// asset is matched only against records that can concern it. Each criteria keeps its exact
+/// version or range bounds parsed in the product's scheme: a record is a candidate only when
+/// one of its vulnerable criteria for the asset's vendor:product could hit or be 要確認 for
+/// the asset's version (a criteria that surely misses cannot make a finding, see
+/// [`match_cve`]). Records whose vulnerable criteria use a wildcard vendor or product are
+/// always candidates. Findings are those of [`assess`] on every record.
 #[derive(Debug, Clone)]
 pub struct CveIndex<'a> {
     records: &'a [CveRecord],
-    by_product: HashMap<(String, String), Vec<usize>>,
+    by_product: HashMap<(&'a str, &'a str), Vec<Indexed<'a>>>,
     wild: Vec<usize>,
+}
+
+/// One vulnerable criteria in the index.
+#[derive(Debug, Clone)]
+struct Indexed<'a> {
+    record: usize,
+    filter: VersionFilter<'a>,
+}
+
+/// What the index knows of a criteria's version without evaluating it.
+#[derive(Debug, Clone)]
+enum VersionFilter<'a> {
+    /// Always a candidate (`*` without a range, `-`, wildcard patterns).
+    Always,
+    /// A concrete version: a candidate when the asset's version equals it.
+    Exact(&'a str, Prepared),
+    /// `*` with range bounds (start incl., start excl., end incl., end excl.).
+    Range(Box<[Option<Prepared>; 4]>),
+}
+
+fn version_filter<'a>(m: &'a CpeMatch, scheme: Scheme) -> VersionFilter<'a> {
+    match m.criteria.version() {
+        Component::Value(cv) => VersionFilter::Exact(cv, Prepared::new(scheme, cv)),
+        Component::Any if m.has_range() => {
+            let p = |b: &Option<String>| b.as_deref().map(|v| Prepared::new(scheme, v));
+            VersionFilter::Range(Box::new([
+                p(&m.version_start_including),
+                p(&m.version_start_excluding),
+                p(&m.version_end_including),
+                p(&m.version_end_excluding),
+            ]))
+        }
+        _ => VersionFilter::Always,
+    }
+}
+
+/// An asset CPE's version, read once per lookup.
+struct AssetVersion<'s> {
+    /// The version as written (exact comparisons), when concrete.
+    raw: Option<(&'s str, Prepared)>,
+    /// With the update joined (range comparisons), when concrete.
+    joined: Option<Prepared>,
+}
+
+impl VersionFilter<'_> {
+    /// `false` only when the criteria surely misses an asset of this version (what
+    /// `eval_entry` would decide); unreadable versions stay candidates.
+    fn may_hit(&self, a: &AssetVersion<'_>) -> bool {
+        match self {
+            VersionFilter::Always => true,
+            VersionFilter::Exact(cv, parsed) => match &a.raw {
+                None => true,
+                Some((av, ap)) => av == cv || ap.cmp(parsed) == Some(Ordering::Equal),
+            },
+            VersionFilter::Range(bounds) => {
+                let Some(aj) = &a.joined else {
+                    return true;
+                };
+                let checks: [fn(Ordering) -> bool; 4] = [
+                    |o| o != Ordering::Less,
+                    |o| o == Ordering::Greater,
+                    |o| o != Ordering::Greater,
+                    |o| o == Ordering::Less,
+                ];
+                let mut inside = true;
+                for (bound, ok) in bounds.iter().zip(checks) {
+                    if let Some(b) = bound {
+                        match aj.cmp(b) {
+                            Some(o) => inside &= ok(o),
+                            // Not comparable: 要確認, so a candidate.
+                            None => return true,
+                        }
+                    }
+                }
+                inside
+            }
+        }
+    }
 }
 
 impl<'a> CveIndex<'a> {
     /// Builds the index.
     pub fn new(records: &'a [CveRecord]) -> CveIndex<'a> {
-        let mut by_product: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        let mut by_product: HashMap<(&'a str, &'a str), Vec<Indexed<'a>>> = HashMap::new();
         let mut wild = Vec::new();
         for (i, r) in records.iter().enumerate() {
             let mut wildcard = false;
@@ -627,12 +712,10 @@ impl<'a> CveIndex<'a> {
                     m.criteria.product().as_value(),
                 ) {
                     (Some(v), Some(p)) => {
-                        let list = by_product
-                            .entry((v.to_string(), p.to_string()))
-                            .or_default();
-                        if list.last() != Some(&i) {
-                            list.push(i);
-                        }
+                        by_product.entry((v, p)).or_default().push(Indexed {
+                            record: i,
+                            filter: version_filter(m, Scheme::for_product(v, p)),
+                        });
                     }
                     _ => wildcard = true,
                 }
@@ -652,10 +735,29 @@ impl<'a> CveIndex<'a> {
     pub fn candidates(&self, asset: &[Cpe]) -> Vec<&'a CveRecord> {
         let mut idx: Vec<usize> = self.wild.clone();
         for a in asset {
-            if let (Some(v), Some(p)) = (a.vendor().as_value(), a.product().as_value())
-                && let Some(list) = self.by_product.get(&(v.to_string(), p.to_string()))
-            {
-                idx.extend(list);
+            let (Some(v), Some(p)) = (a.vendor().as_value(), a.product().as_value()) else {
+                continue;
+            };
+            let Some(list) = self.by_product.get(&(v, p)) else {
+                continue;
+            };
+            let scheme = Scheme::for_product(v, p);
+            let version = match a.version() {
+                Component::Value(av) => AssetVersion {
+                    raw: Some((av.as_str(), Prepared::new(scheme, av))),
+                    joined: Some(Prepared::new(scheme, &asset_version_string(a, scheme))),
+                },
+                _ => AssetVersion {
+                    raw: None,
+                    joined: None,
+                },
+            };
+            let mut last = usize::MAX;
+            for e in list {
+                if e.record != last && e.filter.may_hit(&version) {
+                    idx.push(e.record);
+                    last = e.record;
+                }
             }
         }
         idx.sort_unstable();
@@ -665,6 +767,39 @@ impl<'a> CveIndex<'a> {
             .collect()
     }
 
+    /// [`CveIndex::findings`] of many assets, on all available cores (scoped threads, each
+    /// taking a contiguous share of the assets). The result is in the order of `assets`.
+    pub fn findings_all(&self, kev: Option<&KevCatalog>, assets: &[Vec<Cpe>]) -> Vec<Vec<Finding>> {
+        let threads = std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1)
+            .min(assets.len().div_ceil(64))
+            .max(1);
+        if threads == 1 {
+            return assets.iter().map(|a| self.findings(kev, a)).collect();
+        }
+        let chunk = assets.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = assets
+                .chunks(chunk)
+                .map(|part| {
+                    s.spawn(move || {
+                        part.iter()
+                            .map(|a| self.findings(kev, a))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| match h.join() {
+                    Ok(v) => v,
+                    Err(e) => std::panic::resume_unwind(e),
+                })
+                .collect()
+        })
+    }
+
     /// All findings for one asset, most urgent first (then by CVE id).
     pub fn findings(&self, kev: Option<&KevCatalog>, asset: &[Cpe]) -> Vec<Finding> {
         let mut out: Vec<Finding> = self
@@ -672,15 +807,21 @@ impl<'a> CveIndex<'a> {
             .into_iter()
             .filter_map(|r| assess(r, kev, asset))
             .collect();
-        out.sort_by(|a, b| {
-            a.priority
-                .cmp(&b.priority)
-                .then_with(|| (a.kind as u8).cmp(&(b.kind as u8)))
-                .then_with(|| {
-                    let id = |f: &Finding| f.cve.as_ref().map(|c| c.id.clone());
-                    id(a).cmp(&id(b))
-                })
-        });
+        sort_findings(&mut out);
         out
     }
+}
+
+/// Sorts findings most urgent first (priority, then kind, then CVE id), as
+/// [`CveIndex::findings`] returns them.
+pub fn sort_findings(out: &mut [Finding]) {
+    out.sort_by(|a, b| {
+        a.priority
+            .cmp(&b.priority)
+            .then_with(|| (a.kind as u8).cmp(&(b.kind as u8)))
+            .then_with(|| {
+                let id = |f: &Finding| f.cve.as_ref().map(|c| c.id.clone());
+                id(a).cmp(&id(b))
+            })
+    });
 }

@@ -96,6 +96,23 @@ pub fn compare(scheme: Scheme, a: &str, b: &str) -> Result<Ordering, Incomparabl
     })
 }
 
+/// A version parsed once in a scheme, so that an index can compare it many times without
+/// re-reading it. [`Prepared::cmp`] agrees with [`compare`] on the same strings.
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared(Option<Parsed>);
+
+impl Prepared {
+    /// Parses `v` in `scheme`; an unreadable version is kept as such.
+    pub(crate) fn new(scheme: Scheme, v: &str) -> Prepared {
+        Prepared(parse(scheme, v).ok())
+    }
+
+    /// `Some(o)` exactly when `compare(scheme, self, other)` is `Ok(o)`.
+    pub(crate) fn cmp(&self, other: &Prepared) -> Option<Ordering> {
+        cmp_parsed(self.0.as_ref()?, other.0.as_ref()?).ok()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Tok {
     Num(u64),
