@@ -32,6 +32,26 @@ pub struct BenchArgs {
     pub postgres: String,
 }
 
+/// `anzen bench vuln`.
+#[derive(clap::Args, Debug)]
+pub struct VulnBenchArgs {
+    /// CVEs in the synthetic NVD feed.
+    #[arg(long, default_value_t = 250_000)]
+    pub cves: usize,
+    /// Assets matched against it.
+    #[arg(long, default_value_t = 10_000)]
+    pub assets: usize,
+}
+
+/// Feed import and matching beside the naive scan (`anzen_vuln::bench`), printed as the
+/// Markdown table BENCHMARKS.md holds.
+pub fn vuln(args: VulnBenchArgs) -> Result<ExitCode> {
+    let date = anzen_web::today_jst().to_string();
+    let report = anzen_vuln::bench::run(args.cves, args.assets).with_date(&date);
+    println!("{report}");
+    Ok(ExitCode::SUCCESS)
+}
+
 const BATCH: usize = 1_000;
 const ENTRY_LEN: usize = 200;
 

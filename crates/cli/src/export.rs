@@ -17,6 +17,8 @@ use crate::{DataArg, UsageError};
 pub enum ExportCommand {
     /// The サイバーセキュリティ対策チェックリスト of a 年度 (xlsx or CSV).
     Checklist(ChecklistArgs),
+    /// The asset ledger in the 資産台帳 template layout (csv or xlsx).
+    Assets(crate::assets::ExportAssetsArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -55,6 +57,7 @@ pub struct ChecklistArgs {
 pub fn run(cmd: ExportCommand) -> Result<ExitCode> {
     match cmd {
         ExportCommand::Checklist(a) => checklist(a),
+        ExportCommand::Assets(a) => crate::assets::export(a),
     }
 }
 
@@ -112,7 +115,7 @@ fn checklist(args: ChecklistArgs) -> Result<ExitCode> {
 }
 
 /// Writes `body` to a temporary file next to `out`, syncs it and renames it over `out`.
-fn write_atomically(out: &Path, body: &[u8]) -> Result<()> {
+pub(crate) fn write_atomically(out: &Path, body: &[u8]) -> Result<()> {
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

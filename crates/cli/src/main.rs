@@ -2,6 +2,7 @@
 //! `export`.
 //! Exit codes: 0 ok, 1 findings or verification failures, 2 usage or input errors.
 
+mod assets;
 mod backup;
 mod bench;
 mod config;
@@ -47,7 +48,15 @@ enum Command {
     /// Export records to files (recorded in the audit ledger): `export checklist`.
     #[command(subcommand)]
     Export(export::ExportCommand),
-    /// Measure the ledger against its baselines on this machine (for BENCHMARKS.md).
+    /// Import records from files: `import assets FILE`.
+    #[command(subcommand)]
+    Import(assets::ImportCommand),
+    /// Vulnerability feeds (offline files): `feeds import FILE_OR_DIR`.
+    #[command(subcommand)]
+    Feeds(assets::FeedsCommand),
+    /// Run the rules and print the open findings (exit 1 when there are any).
+    Check(assets::CheckArgs),
+    /// Measure against baselines on this machine (for BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
 }
@@ -56,6 +65,8 @@ enum Command {
 enum BenchCommand {
     /// Append, verification and proof throughput of the ledger.
     Ledger(bench::BenchArgs),
+    /// Vulnerability feed import and matching vs a naive scan (synthetic NVD feed).
+    Vuln(bench::VulnBenchArgs),
 }
 
 /// An error that is the user's (bad flag, bad file): exit code 2.
@@ -75,6 +86,10 @@ fn main() -> ExitCode {
         Command::Backup(a) => backup::backup(a),
         Command::Restore(a) => backup::restore(a),
         Command::Bench(BenchCommand::Ledger(a)) => bench::run(a),
+        Command::Bench(BenchCommand::Vuln(a)) => bench::vuln(a),
+        Command::Import(c) => assets::import(c),
+        Command::Feeds(c) => assets::feeds(c),
+        Command::Check(a) => assets::check(a),
         Command::Export(c) => export::run(c),
     };
     match result {

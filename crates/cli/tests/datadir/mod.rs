@@ -59,6 +59,7 @@ impl DataDir {
     }
 
     /// The store the directory's `anzen.toml` names.
+    #[allow(dead_code)] // not every test binary that includes this module reads the store
     pub fn store(&self) -> Store {
         let cfg = std::fs::read_to_string(self.path().join("anzen.toml")).expect("config");
         let url = cfg
