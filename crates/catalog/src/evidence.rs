@@ -28,13 +28,29 @@ pub const ACCESS_LOGS_INGESTED: &str = "access_logs_ingested";
 /// external contacts.
 pub const CONTACT_CHART_COMPLETE: &str = "contact_chart_complete";
 
+/// `remote_maintenance_known` — 2-(2): every device in the ledger says whether it is
+/// maintained remotely, and each that is names its maintainer.
+pub const REMOTE_MAINTENANCE_KNOWN: &str = "remote_maintenance_known";
+/// `no_vulnerability_findings` — 2-(7): vulnerability data is loaded and no known
+/// vulnerability or end of support is open for the ledger's devices.
+pub const NO_VULNERABILITY_FINDINGS: &str = "no_vulnerability_findings";
+/// `source_restricted` — 2-(8): every device connected to outside networks restricts its
+/// sources.
+pub const SOURCE_RESTRICTED: &str = "source_restricted";
+/// `services_minimized` — 2-(9): unneeded services are stopped on the ledger's devices.
+pub const SERVICES_MINIMIZED: &str = "services_minimized";
+
 /// Every key the builtin data may use.
-pub const KNOWN_KEYS: [&str; 5] = [
+pub const KNOWN_KEYS: [&str; 9] = [
     OFFICER_DESIGNATED,
     ASSET_LEDGER_COMPLETE,
     NO_ACCOUNT_FINDINGS,
     ACCESS_LOGS_INGESTED,
     CONTACT_CHART_COMPLETE,
+    REMOTE_MAINTENANCE_KNOWN,
+    NO_VULNERABILITY_FINDINGS,
+    SOURCE_RESTRICTED,
+    SERVICES_MINIMIZED,
 ];
 
 /// The reason given when no rule is registered for an item's key.

@@ -139,3 +139,62 @@ fn ledger_evidence_needs_assets_complete_rows_and_a_recent_review() {
     assert_eq!(incomplete.suggestion, Suggestion::No);
     assert!(incomplete.reasons_ja.iter().any(|r| r.contains("SV-01")));
 }
+
+#[test]
+fn settings_evidence_follows_open_findings_and_blank_columns() {
+    use anzen_core::rules::assets::{OpenFinding, SettingsEvidence};
+    let cat = anzen_catalog::Catalog::builtin().expect("catalog");
+    let item_for = |key: &str| {
+        cat.items()
+            .find(|(_, i)| i.auto_evidence.as_deref() == Some(key))
+            .map(|(_, i)| i.clone())
+            .unwrap_or_else(|| panic!("an item with {key}"))
+    };
+    let eval = |rules: &[SettingsEvidence], key: &str| {
+        let rule = rules.iter().find(|r| r.key() == key).expect("rule");
+        rule.evaluate(&item_for(key), &Facts::default())
+    };
+    // Empty ledger: nothing can be said.
+    let none = SettingsEvidence::all(&[], &[], true);
+    assert_eq!(
+        eval(&none, "source_restricted").suggestion,
+        Suggestion::Unknown
+    );
+
+    let mut fw = asset("FW-01", AssetKind::Network);
+    fw.internet_facing = Some(true);
+    fw.source_restricted = Some(true);
+    fw.remote_maintenance = Some(false);
+    let mut sv = asset("SV-01", AssetKind::Server);
+    sv.remote_maintenance = Some(true);
+    sv.maintainer = Some("保守会社".into());
+    let open = vec![OpenFinding {
+        rule: "vuln.cve".into(),
+        title: "VPN装置（FW-01）: CVE-2018-13379".into(),
+    }];
+    let rules = SettingsEvidence::all(&[fw.clone(), sv.clone()], &open, true);
+    let patches = eval(&rules, "no_vulnerability_findings");
+    assert_eq!(patches.suggestion, Suggestion::No);
+    assert!(patches.reasons_ja[0].contains("CVE-2018-13379"));
+    assert_eq!(
+        eval(&rules, "source_restricted").suggestion,
+        Suggestion::Yes
+    );
+    assert_eq!(
+        eval(&rules, "remote_maintenance_known").suggestion,
+        Suggestion::Yes
+    );
+    let services = eval(&rules, "services_minimized");
+    assert_eq!(services.suggestion, Suggestion::Unknown);
+    assert!(
+        services.reasons_ja[0].contains("SV-01"),
+        "{:?}",
+        services.reasons_ja
+    );
+    // Without NVD data, no "はい" for patches even with nothing open.
+    let rules = SettingsEvidence::all(&[fw, sv], &[], false);
+    assert_eq!(
+        eval(&rules, "no_vulnerability_findings").suggestion,
+        Suggestion::Unknown
+    );
+}

@@ -12,7 +12,8 @@ use anzen_catalog::evidence::{EvidenceRegistry, Facts, OrgFacts};
 use anzen_core::calendar::FiscalYear;
 use anzen_core::finding::reconcile;
 use anzen_core::rules::assets::{
-    AssetLedgerComplete, LedgerSummary, RULE_PREFIXES, Tables, VulnData, findings,
+    AssetLedgerComplete, LedgerSummary, OpenFinding, RULE_PREFIXES, SettingsEvidence, Tables,
+    VulnData, findings,
 };
 use anzen_store::findings::{self as findings_store, Applied};
 use anzen_store::orgs::Org;
@@ -207,11 +208,24 @@ pub fn evidence_for(
         .collect();
     let last_review = assets::latest_review(conn, org)?
         .and_then(|r| anzen_core::calendar::parse_date(&r.reviewed_on).ok());
+    let open: Vec<OpenFinding> = findings_store::list(conn, org, true)?
+        .into_iter()
+        .map(|f| OpenFinding {
+            rule: f.rule,
+            title: f.title,
+        })
+        .collect();
+    let nvd_loaded = vuln_feeds::counts(conn)?
+        .iter()
+        .any(|(kind, n)| kind == "nvd" && *n > 0);
     let mut registry = EvidenceRegistry::with_builtin_rules();
     registry.register(AssetLedgerComplete {
         summary: LedgerSummary::of(&data, last_review),
         today,
     });
+    for rule in SettingsEvidence::all(&data, &open, nvd_loaded) {
+        registry.register(rule);
+    }
     let facts = Facts {
         org: OrgFacts {
             security_officer_name: org.profile.security_officer.clone(),

@@ -307,3 +307,151 @@ impl EvidenceRule for AssetLedgerComplete {
         }
     }
 }
+
+/// An open finding, as the evidence rules need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenFinding {
+    pub rule: String,
+    pub title: String,
+}
+
+/// 2-(2), 2-(7), 2-(8), 2-(9) from the ledger and the open findings: いいえ while a finding of
+/// the item's rules is open; 判定できません while the ledger is empty, a device's relevant
+/// column is blank, or (2-(7)) no vulnerability data is loaded; はい otherwise — each with
+/// the reasons.
+#[derive(Debug, Clone)]
+pub struct SettingsEvidence {
+    key: &'static str,
+    /// What the item asks, for the reasons.
+    what: &'static str,
+    in_service: usize,
+    open: Vec<String>,
+    blank: Vec<String>,
+    blank_column: &'static str,
+    no_data: Option<&'static str>,
+}
+
+impl SettingsEvidence {
+    /// The four rules for the ledger's assets, the open findings and whether NVD data is
+    /// loaded.
+    pub fn all(
+        assets: &[AssetData],
+        open: &[OpenFinding],
+        nvd_loaded: bool,
+    ) -> Vec<SettingsEvidence> {
+        let live: Vec<&AssetData> = assets
+            .iter()
+            .filter(|a| a.status != AssetStatus::Retired)
+            .collect();
+        let opened = |prefixes: &[&str]| -> Vec<String> {
+            open.iter()
+                .filter(|f| prefixes.iter().any(|p| f.rule.starts_with(p)))
+                .map(|f| f.title.clone())
+                .collect()
+        };
+        let blank = |kinds: &[AssetKind], col: fn(&AssetData) -> Option<bool>| -> Vec<String> {
+            live.iter()
+                .filter(|a| kinds.contains(&a.kind) && col(a).is_none())
+                .map(|a| a.key.clone())
+                .collect()
+        };
+        let devices = [
+            AssetKind::Server,
+            AssetKind::Network,
+            AssetKind::MedicalDevice,
+        ];
+        vec![
+            SettingsEvidence {
+                key: anzen_catalog::evidence::REMOTE_MAINTENANCE_KNOWN,
+                what: "リモートメンテナンスの有無と保守事業者",
+                in_service: live.len(),
+                open: opened(&["asset.remote_maintenance_owner"]),
+                blank: blank(&devices, |a| a.remote_maintenance),
+                blank_column: "リモートメンテナンス",
+                no_data: None,
+            },
+            SettingsEvidence {
+                key: anzen_catalog::evidence::NO_VULNERABILITY_FINDINGS,
+                what: "既知の脆弱性とサポート終了",
+                in_service: live.len(),
+                open: opened(&["vuln.cve", "eos.past"]),
+                blank: Vec::new(),
+                blank_column: "",
+                no_data: (!nvd_loaded).then_some(
+                    "脆弱性情報（NVD）が取り込まれていないため、既知の脆弱性を照合できません。",
+                ),
+            },
+            SettingsEvidence {
+                key: anzen_catalog::evidence::SOURCE_RESTRICTED,
+                what: "外部接続する機器の接続元制限",
+                in_service: live.len(),
+                open: opened(&["asset.source_unrestricted"]),
+                blank: blank(&[AssetKind::Network], |a| a.internet_facing),
+                blank_column: "外部接続",
+                no_data: None,
+            },
+            SettingsEvidence {
+                key: anzen_catalog::evidence::SERVICES_MINIMIZED,
+                what: "不要なサービスの停止",
+                in_service: live.len(),
+                open: opened(&["asset.services"]),
+                blank: blank(&[AssetKind::Server, AssetKind::Pc], |a| {
+                    a.services_minimized
+                }),
+                blank_column: "不要サービス停止",
+                no_data: None,
+            },
+        ]
+    }
+}
+
+impl EvidenceRule for SettingsEvidence {
+    fn key(&self) -> &str {
+        self.key
+    }
+
+    fn evaluate(&self, _item: &Item, _facts: &Facts) -> AutoAnswer {
+        let list = |v: &[String]| {
+            let shown: Vec<&str> = v.iter().take(5).map(String::as_str).collect();
+            format!(
+                "{}{}",
+                shown.join("、"),
+                if v.len() > 5 { " ほか" } else { "" }
+            )
+        };
+        if self.in_service == 0 {
+            return AutoAnswer::unknown(
+                "資産台帳に稼働中の機器が登録されていないため判定できません。",
+            );
+        }
+        if !self.open.is_empty() {
+            return AutoAnswer {
+                suggestion: Suggestion::No,
+                reasons_ja: vec![format!(
+                    "{}について未解消の指摘が{}件あります: {}。",
+                    self.what,
+                    self.open.len(),
+                    list(&self.open)
+                )],
+            };
+        }
+        if let Some(why) = self.no_data {
+            return AutoAnswer::unknown(why);
+        }
+        if !self.blank.is_empty() {
+            return AutoAnswer::unknown(format!(
+                "台帳の「{}」が未記入の機器が{}台あります（{}）。",
+                self.blank_column,
+                self.blank.len(),
+                list(&self.blank)
+            ));
+        }
+        AutoAnswer {
+            suggestion: Suggestion::Yes,
+            reasons_ja: vec![format!(
+                "資産台帳の{}台について、{}に関する未解消の指摘はありません。",
+                self.in_service, self.what
+            )],
+        }
+    }
+}

@@ -233,6 +233,10 @@ async fn assets_body(app: App) {
         "[{be}]"
     );
     assert!(html.contains("（12か月以内）"), "[{be}]");
+    assert!(
+        html.contains("台帳の「不要サービス停止」が未記入の機器が2台あります"),
+        "[{be}] 2-⑬ from the ledger"
+    );
 
     // B sees nothing of A's.
     let b_admin = app.sign_in(&s.b_admin).await;
