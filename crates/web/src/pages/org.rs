@@ -2,7 +2,9 @@
 //! profile (including the 医療情報システム安全管理責任者 of checklist 1-(1)).
 
 use anzen_core::calendar::{FiscalYear, wareki};
+use anzen_core::finding::Severity;
 use anzen_core::{Action, OrgId, OrgKind, Role};
+use anzen_store::findings as findings_store;
 use anzen_store::orgs::{self, OrgProfile};
 use anzen_store::{ledger, users};
 use askama::Template;
@@ -66,7 +68,7 @@ pub async fn choose(State(state): State<AppState>, auth: Authed) -> Result<Respo
 /// Something the dashboard asks the user to look at.
 pub struct Attention {
     pub message: String,
-    pub checklist: &'static str,
+    pub checklist: String,
     pub href: String,
 }
 
@@ -118,7 +120,8 @@ pub async fn dashboard(
     let fy = FiscalYear::of(today);
     let days_left = (fy.end() - today).get_days() as i64;
     let org_id = ctx.org.id;
-    let (members_without_mfa, ledger_size, checkpoint) = state
+    let o = ctx.org.clone();
+    let (members_without_mfa, ledger_size, checkpoint, open_findings) = state
         .db(move |c| {
             let members = orgs::members(c, org_id)?;
             let mut without = Vec::new();
@@ -131,10 +134,12 @@ pub async fn dashboard(
                 without,
                 ledger::size(c, org_id)?,
                 ledger::latest_checkpoint(c, org_id)?,
+                findings_store::list(c, &o, true)?,
             ))
         })
         .await?;
     let base = format!("/o/{org}");
+
     let mut attention = Vec::new();
     let p = &ctx.org.profile;
     if p.security_officer
@@ -145,8 +150,38 @@ pub async fn dashboard(
             message:
                 "医療情報システム安全管理責任者が設定されていません。施設情報で設定してください。"
                     .into(),
-            checklist: "1-(1)",
+            checklist: "1-(1)".into(),
             href: format!("{base}/profile"),
+        });
+    }
+    // The worst open findings first (最優先 and 高), then a link to the rest.
+    let urgent: Vec<_> = open_findings
+        .iter()
+        .filter(|f| matches!(f.severity, Severity::Critical | Severity::High))
+        .collect();
+    for f in urgent.iter().take(5) {
+        attention.push(Attention {
+            message: format!(
+                "【{}】{}{}",
+                f.severity.label_ja(),
+                f.title,
+                f.due_hint
+                    .as_deref()
+                    .map(|d| format!("（KEV 対応期限 {d}）"))
+                    .unwrap_or_default()
+            ),
+            checklist: f.checklist.first().cloned().unwrap_or_default(),
+            href: format!("{base}/findings#finding-{}", f.id),
+        });
+    }
+    if open_findings.len() > urgent.len().min(5) {
+        attention.push(Attention {
+            message: format!(
+                "未解消の指摘事項が全部で{}件あります。",
+                open_findings.len()
+            ),
+            checklist: String::new(),
+            href: format!("{base}/findings"),
         });
     }
     if !members_without_mfa.is_empty() {
@@ -156,7 +191,7 @@ pub async fn dashboard(
                 members_without_mfa.len(),
                 members_without_mfa.join("、")
             ),
-            checklist: "2-(4)",
+            checklist: "2-(4)".into(),
             href: format!("{base}/users"),
         });
     }
@@ -167,7 +202,7 @@ pub async fn dashboard(
                 fy.label_ja(),
                 days_left
             ),
-            checklist: "",
+            checklist: String::new(),
             href: base.clone(),
         });
     }

@@ -97,6 +97,13 @@ async fn assets_body(app: App) {
         "[{be}]"
     );
     assert!(html.contains("接続元が制限されていません"), "[{be}] 2-(8)");
+    let (_, dash) = staff.text(&format!("/o/{a}/")).await;
+    let first = dash
+        .find("【最優先】VPN装置（FW-01）")
+        .expect("the KEV finding on the dashboard");
+    let second = dash.find("【高】").unwrap_or(usize::MAX);
+    assert!(first < second, "[{be}] worst first");
+    assert!(dash.contains("KEV 対応期限 2022-05-03"), "[{be}]");
     let id = between(&html, "id=\"finding-", "\"")
         .expect("a finding")
         .to_owned();
