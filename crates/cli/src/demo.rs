@@ -147,7 +147,139 @@ pub fn seed(store: &Store) -> Result<()> {
             "user.add",
             &serde_json::json!({ "email": DEMO_EMAIL, "role": "admin" }),
         )?;
+        seed_assets(c, &org)?;
+        seed_vendor(c, &org)?;
         Ok(())
     })?;
+    Ok(())
+}
+
+/// A small clinic's ledger: EHR and レセコン servers (one on an unsupported Windows Server),
+/// the VPN appliance the vendor maintains remotely, a router and reception/exam PCs. The
+/// rules run at once (end of support and settings; vulnerabilities once feeds are imported
+/// with `anzen feeds import`).
+fn seed_assets(c: &mut anzen_store::Conn, org: &anzen_store::orgs::Org) -> Result<()> {
+    use anzen_core::asset::{AssetData, AssetKind, AssetStatus};
+    let s = |v: &str| (!v.is_empty()).then(|| v.to_owned());
+    let rows: [(&str, AssetKind, &str, &str, &str, &str, &str, &str); 7] = [
+        (
+            "SV-01",
+            AssetKind::Server,
+            "電子カルテサーバ",
+            "NEC",
+            "Express5800",
+            "",
+            "Windows Server 2019",
+            "サーバ室",
+        ),
+        (
+            "SV-02",
+            AssetKind::Server,
+            "レセコンサーバ",
+            "富士通",
+            "PRIMERGY",
+            "",
+            "Windows Server 2012 R2",
+            "事務室",
+        ),
+        (
+            "FW-01",
+            AssetKind::Network,
+            "VPN装置（保守用）",
+            "Fortinet",
+            "FortiGate 60F",
+            "6.0.4",
+            "FortiOS 6.0.4",
+            "サーバ室",
+        ),
+        (
+            "RT-01",
+            AssetKind::Network,
+            "インターネット回線ルーター",
+            "YAMAHA",
+            "RTX1210",
+            "14.01.38",
+            "",
+            "事務室",
+        ),
+        (
+            "PC-01",
+            AssetKind::Pc,
+            "受付PC",
+            "Dell",
+            "OptiPlex 3000",
+            "",
+            "Windows 11 Pro 23H2",
+            "受付",
+        ),
+        (
+            "PC-02",
+            AssetKind::Pc,
+            "診察室1 PC",
+            "Dell",
+            "OptiPlex 3000",
+            "",
+            "Windows 11 Pro 23H2",
+            "診察室1",
+        ),
+        (
+            "PC-03",
+            AssetKind::Pc,
+            "検査室PC",
+            "HP",
+            "ProDesk 400",
+            "",
+            "Windows 10 Pro 22H2",
+            "検査室",
+        ),
+    ];
+    for (key, kind, name, vendor, product, version, os, location) in rows {
+        let vpn = key == "FW-01";
+        let data = AssetData {
+            key: key.into(),
+            kind,
+            name: name.into(),
+            vendor: s(vendor),
+            product: s(product),
+            version: s(version),
+            os: s(os),
+            hostname: None,
+            ip: None,
+            location: s(location),
+            department: Some("事務部".into()),
+            maintainer: vpn.then(|| "メディシス株式会社".to_owned()),
+            remote_maintenance: Some(vpn),
+            internet_facing: Some(vpn || key == "RT-01"),
+            source_restricted: Some(key == "RT-01"),
+            usb_restricted: Some(kind == AssetKind::Pc),
+            services_minimized: (kind == AssetKind::Server).then_some(key == "SV-01"),
+            last_patched: Some("2026-09-10".into()),
+            status: AssetStatus::Active,
+            cpe: None,
+        };
+        anzen_store::assets::create(c, org, "demo", &data)?;
+    }
+    anzen_web::checks::check_assets(c, org, "demo", anzen_web::today_jst())?;
+    Ok(())
+}
+
+/// The clinic's EHR vendor as its own organisation on this server, asked for the 年度's
+/// 事業者確認用 form; its support engineer administers it.
+fn seed_vendor(c: &mut anzen_store::Conn, org: &anzen_store::orgs::Org) -> Result<()> {
+    let vendor_profile = OrgProfile::new("メディシス株式会社", OrgKind::SystemVendor);
+    let vendor = orgs::create(c, &vendor_profile)?;
+    audit::record(c, &vendor, "demo", "org.create", &vendor_profile)?;
+    if let Some(u) = users::get_by_email(c, "support@medisys-vendor.example")? {
+        orgs::add_member(c, vendor.id, u.id, Role::Admin)?;
+    }
+    let fy = anzen_core::calendar::FiscalYear::of(anzen_web::today_jst());
+    anzen_store::vendor_forms::request(
+        c,
+        org,
+        &vendor,
+        "demo",
+        fy.0,
+        Some("今年度の事業者確認用チェックリストのご回答をお願いします。"),
+    )?;
     Ok(())
 }

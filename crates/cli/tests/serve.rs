@@ -113,8 +113,8 @@ fn demo_data_verifies_after_clean_shutdown() {
     );
     assert_eq!(
         text.matches(": OK:").count(),
-        2,
-        "both demo facilities verify: {text}"
+        3,
+        "both demo facilities and the demo vendor verify: {text}"
     );
     // Shutdown signed everything: the latest checkpoint covers the failed sign-in too.
     let cp = Command::new(BIN)
