@@ -6,7 +6,7 @@
 //! Everything runs in the caller's transaction; the store records what the rules decided.
 
 use std::io::Read;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use anzen_catalog::evidence::{EvidenceRegistry, Facts, OrgFacts};
 use anzen_core::calendar::FiscalYear;
@@ -113,8 +113,28 @@ pub struct LoadedFeeds {
     pub kev: Option<KevCatalog>,
 }
 
-/// Loads the stored NVD records and KEV catalog.
-pub fn load_feeds(conn: &mut Conn) -> Result<LoadedFeeds, CheckError> {
+/// The stored feeds, parsed once per feed change: every asset edit re-runs the rules, and
+/// parsing a full NVD dump takes seconds. Keyed by every imported file's id and hash, so a
+/// process serving another database (tests) never sees another's feeds.
+pub fn load_feeds(conn: &mut Conn) -> Result<Arc<LoadedFeeds>, CheckError> {
+    static CACHE: OnceLock<Mutex<Option<(String, Arc<LoadedFeeds>)>>> = OnceLock::new();
+    let latest: String = vuln_feeds::files(conn)?
+        .iter()
+        .map(|f| format!("{}:{};", f.id, f.sha256))
+        .collect();
+    let cache = CACHE.get_or_init(|| Mutex::new(None));
+    if let Some((id, feeds)) = cache.lock().unwrap_or_else(|p| p.into_inner()).as_ref()
+        && *id == latest
+    {
+        return Ok(feeds.clone());
+    }
+    let feeds = Arc::new(parse_stored_feeds(conn)?);
+    *cache.lock().unwrap_or_else(|p| p.into_inner()) = Some((latest, feeds.clone()));
+    Ok(feeds)
+}
+
+/// Parses the stored NVD records and KEV catalog.
+fn parse_stored_feeds(conn: &mut Conn) -> Result<LoadedFeeds, CheckError> {
     let nvd = vuln_feeds::records(conn, "nvd")?;
     let cves = if nvd.is_empty() {
         Vec::new()
