@@ -150,6 +150,8 @@ pub fn rows(edition: &Edition, answers: &[AnswerRow]) -> Vec<ExportRow> {
 
 /// What is exported: the assessment, its edition and rows, and the heading.
 pub struct Export {
+    /// The vendors' 事業者確認用 answers for this facility (one sheet each in the xlsx).
+    pub vendor_forms: Vec<VendorSheet>,
     pub edition: Edition,
     pub assessment: Assessment,
     pub fiscal_year: FiscalYear,
@@ -176,6 +178,65 @@ impl Export {
             self.edition.form.code()
         )
     }
+}
+
+/// One vendor's 事業者確認用 form answered for the facility.
+pub struct VendorSheet {
+    pub vendor_name: String,
+    /// `令和7年度 …（事業者確認用）`.
+    pub title: String,
+    /// `版: … ／ 状態: …`.
+    pub info: String,
+    pub rows: Vec<ExportRow>,
+}
+
+/// The vendor forms the facility requested for `fy`, with whatever the vendors answered so
+/// far (an unstarted form exports with empty answers, so the gap is visible).
+fn vendor_sheets(
+    conn: &mut Conn,
+    facility: &Org,
+    fy: FiscalYear,
+) -> Result<Vec<VendorSheet>, ExportError> {
+    let mut out = Vec::new();
+    for req in anzen_store::vendor_forms::sent(conn, facility, fy.0)? {
+        let Some(vendor) = anzen_store::orgs::get(conn, anzen_core::OrgId(req.vendor_org_id))?
+        else {
+            continue;
+        };
+        let cat = org_catalog(conn, &vendor)?;
+        let edition = edition_for(&cat, &vendor, fy)?;
+        let a = assessments::current_for(
+            conn,
+            vendor.id.0,
+            fy.0,
+            edition.form.code(),
+            Some(facility.id.0),
+        )?;
+        let answers = match &a {
+            Some(a) => assessments::answers(conn, a.id)?,
+            None => Vec::new(),
+        };
+        let mut info = format!(
+            "版: {} ／ 状態: {}",
+            edition.label_ja(),
+            a.as_ref().map_or("未着手", |a| a.status.label_ja())
+        );
+        if let Some(h) = a.as_ref().and_then(|a| a.frozen_hash.as_deref()) {
+            info.push_str(&format!(" ／ 確定時のハッシュ（SHA-256）: {h}"));
+        }
+        out.push(VendorSheet {
+            title: format!(
+                "{} {}（{}）",
+                fy.label_ja(),
+                edition.title,
+                edition.form.label_ja()
+            ),
+            vendor_name: req.vendor_name.clone(),
+            info,
+            rows: rows(edition, &answers),
+        });
+    }
+    Ok(out)
 }
 
 /// Why an export cannot be made.
@@ -244,7 +305,9 @@ pub fn load(
             "rows": answers.len(),
         }),
     )?;
+    let vendor_forms = vendor_sheets(conn, org, fy)?;
     Ok(Export {
+        vendor_forms,
         edition: edition.clone(),
         rows: rows(edition, &answers),
         assessment: a,
@@ -284,11 +347,60 @@ pub fn csv(rows: &[ExportRow]) -> String {
 pub const XLSX_HEADER_ROW: u32 = 3;
 
 /// The xlsx in the layout of the official form: title, facility, header, one row per item;
-/// A4 landscape, fit to the page width, header frozen and repeated on every page.
+/// A4 landscape, fit to the page width, header frozen and repeated on every page. The
+/// vendors' 事業者確認用 forms for the facility follow, one sheet each (the inspection
+/// checks both forms).
 pub fn xlsx(export: &Export) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
+    let a = &export.assessment;
+    let mut info = format!(
+        "版: {} ／ 状態: {}",
+        export.edition.label_ja(),
+        a.status.label_ja()
+    );
+    if let Some(h) = &a.frozen_hash {
+        info.push_str(&format!(" ／ 確定時のハッシュ（SHA-256）: {h}"));
+    }
+    let facility = format!("施設名: {}", export.facility);
+    form_sheet(
+        &mut wb,
+        "チェックリスト",
+        [&export.title(), &facility, &info],
+        &export.rows,
+    )?;
+    for (n, v) in export.vendor_forms.iter().enumerate() {
+        let vendor = format!("事業者名: {} ／ {facility}", v.vendor_name);
+        form_sheet(
+            &mut wb,
+            &vendor_sheet_name(n, &v.vendor_name),
+            [&v.title, &vendor, &v.info],
+            &v.rows,
+        )?;
+    }
+    wb.save_to_buffer()
+}
+
+/// `事業者確認用 2 ○○システム`: unique, at most 31 characters, none of `[]:*?/\`.
+pub fn vendor_sheet_name(n: usize, vendor: &str) -> String {
+    let clean: String = vendor
+        .chars()
+        .filter(|c| !"[]:*?/\\".contains(*c))
+        .collect();
+    format!("事業者確認用 {} {clean}", n + 1)
+        .chars()
+        .take(31)
+        .collect()
+}
+
+/// One form as a sheet: three heading lines, the header row, one row per item.
+fn form_sheet(
+    wb: &mut Workbook,
+    name: &str,
+    heading: [&str; 3],
+    rows: &[ExportRow],
+) -> Result<(), XlsxError> {
     let ws = wb.add_worksheet();
-    ws.set_name("チェックリスト")?;
+    ws.set_name(name)?;
     let font = "Yu Gothic";
     let title_fmt = Format::new()
         .set_bold()
@@ -311,33 +423,17 @@ pub fn xlsx(export: &Export) -> Result<Vec<u8>, XlsxError> {
     let wrap = cell.clone().set_text_wrap();
     let last_col = 7;
 
-    ws.merge_range(0, 0, 0, last_col, &export.title(), &title_fmt)?;
+    ws.merge_range(0, 0, 0, last_col, heading[0], &title_fmt)?;
     ws.set_row_height(0, 24)?;
-    ws.merge_range(
-        1,
-        0,
-        1,
-        last_col,
-        &format!("施設名: {}", export.facility),
-        &plain,
-    )?;
-    let a = &export.assessment;
-    let mut info = format!(
-        "版: {} ／ 状態: {}",
-        export.edition.label_ja(),
-        a.status.label_ja()
-    );
-    if let Some(h) = &a.frozen_hash {
-        info.push_str(&format!(" ／ 確定時のハッシュ（SHA-256）: {h}"));
-    }
-    ws.merge_range(2, 0, 2, last_col, &info, &plain)?;
+    ws.merge_range(1, 0, 1, last_col, heading[1], &plain)?;
+    ws.merge_range(2, 0, 2, last_col, heading[2], &plain)?;
 
     let h = XLSX_HEADER_ROW;
     for (col, name) in HEADER.iter().chain([&REVIEW_HEADER]).enumerate() {
         let col = u16::try_from(col).unwrap_or(u16::MAX);
         ws.write_string_with_format(h, col, *name, &header_fmt)?;
     }
-    for (i, r) in export.rows.iter().enumerate() {
+    for (i, r) in rows.iter().enumerate() {
         let row = h + 1 + u32::try_from(i).unwrap_or(u32::MAX - h - 1);
         ws.write_string_with_format(row, 0, &r.number, &center)?;
         ws.write_string_with_format(row, 1, &r.target, &center)?;
@@ -360,7 +456,7 @@ pub fn xlsx(export: &Export) -> Result<Vec<u8>, XlsxError> {
     ws.set_paper_size(9)
         .set_landscape()
         .set_print_fit_to_pages(1, 0);
-    wb.save_to_buffer()
+    Ok(())
 }
 
 #[cfg(test)]

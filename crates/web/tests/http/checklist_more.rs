@@ -331,6 +331,42 @@ async fn vendor_body(app: App) {
         .text(&format!("/o/{a}/checklist/print?fy={FY}"))
         .await;
     assert!(html.contains("事業者確認用 — 電カル株式会社"), "[{be}]");
+    // The xlsx carries the vendor's form as its own sheet (both forms are inspected).
+    {
+        use calamine::{Data, Reader, Xlsx};
+        let bytes = officer
+            .get(&format!("/o/{a}/checklist/export.xlsx?fy={FY}"))
+            .await
+            .bytes()
+            .await
+            .expect("xlsx");
+        let mut wb: Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("xlsx");
+        assert_eq!(
+            wb.sheet_names(),
+            vec![
+                "チェックリスト".to_owned(),
+                "事業者確認用 1 電カル株式会社".to_owned()
+            ],
+            "[{be}]"
+        );
+        let range = wb
+            .worksheet_range("事業者確認用 1 電カル株式会社")
+            .expect("sheet");
+        let text = |r: u32, c: u32| match range.get_value((r, c)) {
+            Some(Data::String(s)) => s.clone(),
+            _ => String::new(),
+        };
+        assert!(
+            text(0, 0).ends_with("（事業者確認用）"),
+            "[{be}] {}",
+            text(0, 0)
+        );
+        assert!(text(1, 0).starts_with("事業者名: 電カル株式会社"), "[{be}]");
+        let height = u32::try_from(range.height()).expect("rows");
+        let answered = (4..height).any(|r| text(r, 3) == "はい" && text(r, 4) == "2025-05-10");
+        assert!(answered, "[{be}] the vendor's answer is in its sheet");
+    }
     // B cannot read A's vendor page.
     let b_admin = app.sign_in(&s.b_admin).await;
     assert_eq!(
