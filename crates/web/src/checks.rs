@@ -117,7 +117,9 @@ pub struct LoadedFeeds {
 /// parsing a full NVD dump takes seconds. Keyed by every imported file's id and hash, so a
 /// process serving another database (tests) never sees another's feeds.
 pub fn load_feeds(conn: &mut Conn) -> Result<Arc<LoadedFeeds>, CheckError> {
-    static CACHE: OnceLock<Mutex<Option<(String, Arc<LoadedFeeds>)>>> = OnceLock::new();
+    /// The key (imported files) and the feeds parsed from them.
+    type Cached = Option<(String, Arc<LoadedFeeds>)>;
+    static CACHE: OnceLock<Mutex<Cached>> = OnceLock::new();
     let latest: String = vuln_feeds::files(conn)?
         .iter()
         .map(|f| format!("{}:{};", f.id, f.sha256))
