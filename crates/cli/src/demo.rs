@@ -161,7 +161,18 @@ pub fn seed(store: &Store) -> Result<()> {
 fn seed_assets(c: &mut anzen_store::Conn, org: &anzen_store::orgs::Org) -> Result<()> {
     use anzen_core::asset::{AssetData, AssetKind, AssetStatus};
     let s = |v: &str| (!v.is_empty()).then(|| v.to_owned());
-    let rows: [(&str, AssetKind, &str, &str, &str, &str, &str, &str); 7] = [
+    /// 資産ID, 種別, 名称, 製造元, 製品名, バージョン, OS, 設置場所.
+    type Row = (
+        &'static str,
+        AssetKind,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+    );
+    let rows: [Row; 7] = [
         (
             "SV-01",
             AssetKind::Server,
