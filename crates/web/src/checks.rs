@@ -66,20 +66,34 @@ fn records_of(
         .map_err(|_| CheckError::BadFeed("UTF-8 ではありません".to_owned()))?;
     match kind {
         FeedKind::Nvd => {
-            let doc: serde_json::Value = serde_json::from_str(&text)
-                .map_err(|e| CheckError::BadFeed(format!("JSON を読めません: {e}")))?;
-            let list: Vec<&serde_json::Value> =
-                match doc.get("vulnerabilities").and_then(|v| v.as_array()) {
-                    Some(v) => v.iter().filter_map(|x| x.get("cve")).collect(),
-                    None => vec![&doc],
-                };
-            list.into_iter()
-                .map(|cve| {
-                    let id = cve
-                        .get("id")
-                        .and_then(|v| v.as_str())
-                        .ok_or_else(|| CheckError::BadFeed("CVE の id がありません".to_owned()))?;
-                    Ok((id.to_owned(), cve.to_string()))
+            // Split into the records' own JSON without building a value tree: a full NVD
+            // dump is hundreds of MB.
+            #[derive(serde::Deserialize)]
+            struct Doc<'a> {
+                #[serde(borrow, default)]
+                vulnerabilities: Option<Vec<Wrapped<'a>>>,
+            }
+            #[derive(serde::Deserialize)]
+            struct Wrapped<'a> {
+                #[serde(borrow)]
+                cve: &'a serde_json::value::RawValue,
+            }
+            #[derive(serde::Deserialize)]
+            struct Id<'a> {
+                id: &'a str,
+            }
+            let bad = |e: serde_json::Error| CheckError::BadFeed(format!("JSON を読めません: {e}"));
+            let doc: Doc<'_> = serde_json::from_str(&text).map_err(bad)?;
+            let raws: Vec<&serde_json::value::RawValue> = match doc.vulnerabilities {
+                Some(v) => v.into_iter().map(|w| w.cve).collect(),
+                // One bare `cve` object (a per-CVE mirror file).
+                None => vec![serde_json::from_str(&text).map_err(bad)?],
+            };
+            raws.into_iter()
+                .map(|raw| {
+                    let id: Id<'_> = serde_json::from_str(raw.get())
+                        .map_err(|_| CheckError::BadFeed("CVE の id がありません".to_owned()))?;
+                    Ok((id.id.to_owned(), raw.get().to_owned()))
                 })
                 .collect()
         }
