@@ -40,6 +40,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_assets_findings.sql"),
         postgres: include_str!("../migrations/postgres/0006_assets_findings.sql"),
     },
+    Migration {
+        name: "0007_accounts",
+        sqlite: include_str!("../migrations/sqlite/0007_accounts.sql"),
+        postgres: include_str!("../migrations/postgres/0007_accounts.sql"),
+    },
 ];
 
 pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {
