@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 /// `inetOrgPerson`); when they do not, use two configurations with their own `base_dn`
 /// and `filter`.
 ///
-/// In `anzen.toml`:
+/// In `anzen.toml` (a table of this shape; the presets are
+/// [`AttributeMap::active_directory`] and [`AttributeMap::openldap`]):
 ///
 /// ```toml
 /// url = "ldaps://dc01.clinic.local"
@@ -20,7 +21,30 @@ use serde::{Deserialize, Serialize};
 /// bind_password = "…"
 /// base_dn = "OU=Staff,DC=clinic,DC=local"
 /// filter = "(&(objectCategory=person)(objectClass=user))"
-/// preset = "active_directory"
+/// ca_cert_pem = """
+/// -----BEGIN CERTIFICATE-----
+/// …
+/// -----END CERTIFICATE-----
+/// """
+///
+/// [attributes.account]
+/// account_id = "sAMAccountName"
+/// name = "displayName"
+/// staff_id = "employeeID"
+/// enabled = { from = "user_account_control", attribute = "userAccountControl" }
+/// last_login = { attribute = "lastLogonTimestamp", format = "file_time" }
+/// password_changed = { attribute = "pwdLastSet", format = "file_time" }
+///
+/// [attributes.account.role]
+/// source = { from = "member_of", attribute = "memberOf" }
+/// groups = [{ group = "CN=EHR-Doctors,OU=Groups,DC=clinic,DC=local", role = "医師" }]
+/// default = "一般"
+///
+/// [attributes.staff]
+/// staff_id = "employeeID"
+/// name = "displayName"
+/// job = "title"
+/// department = "department"
 /// ```
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

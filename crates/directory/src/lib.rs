@@ -685,13 +685,39 @@ fn classify(
 /// The TLS failure inside a client error, if that is what it is.
 fn tls_detail(e: &LdapError) -> Option<String> {
     match e {
-        LdapError::Rustls { source } => Some(source.to_string()),
-        LdapError::DNSName { source } => Some(source.to_string()),
+        LdapError::Rustls { source } => Some(rustls_detail(source)),
+        LdapError::DNSName { source } => Some(format!("ホスト名が正しくありません: {source}")),
         LdapError::Io { source } => source
             .get_ref()
             .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-            .map(|t| t.to_string()),
+            .map(rustls_detail),
         _ => None,
+    }
+}
+
+/// A rustls error with the usual cause in Japanese first.
+fn rustls_detail(e: &rustls::Error) -> String {
+    use rustls::CertificateError as C;
+    let hint = match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::UnknownIssuer => "証明書の発行元（CA）を信頼していません",
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                "証明書が接続先のホスト名と一致しません"
+            }
+            C::Expired | C::ExpiredContext { .. } => "証明書の有効期限が切れています",
+            C::NotValidYet | C::NotValidYetContext { .. } => {
+                "証明書の有効期間がまだ始まっていません"
+            }
+            C::Revoked => "証明書は失効しています",
+            _ => "証明書を検証できません",
+        },
+        rustls::Error::AlertReceived(_) => "サーバが TLS 接続を拒否しました",
+        _ => "",
+    };
+    if hint.is_empty() {
+        e.to_string()
+    } else {
+        format!("{hint}（{e}）")
     }
 }
 
@@ -744,6 +770,52 @@ mod tests {
         let ad = AttributeMap::active_directory();
         let json = serde_json::to_string(&ad).expect("serialise");
         assert_eq!(serde_json::from_str::<AttributeMap>(&json).expect("de"), ad);
+    }
+
+    #[test]
+    fn the_documented_toml_reads() {
+        let text = r#"
+url = "ldaps://dc01.clinic.local"
+bind_dn = "CN=anzen-reader,OU=Service,DC=clinic,DC=local"
+bind_password = "x"
+base_dn = "OU=Staff,DC=clinic,DC=local"
+filter = "(&(objectCategory=person)(objectClass=user))"
+timeout = 10
+
+[attributes.account]
+account_id = "sAMAccountName"
+name = "displayName"
+staff_id = "employeeID"
+enabled = { from = "user_account_control", attribute = "userAccountControl" }
+last_login = { attribute = "lastLogonTimestamp", format = "file_time" }
+password_changed = { attribute = "pwdLastSet", format = "file_time" }
+
+[attributes.account.role]
+source = { from = "member_of", attribute = "memberOf" }
+groups = [{ group = "CN=EHR-Doctors,OU=Groups,DC=clinic,DC=local", role = "医師" }]
+default = "一般"
+
+[attributes.staff]
+staff_id = "employeeID"
+name = "displayName"
+job = "title"
+department = "department"
+"#;
+        let cfg: DirectoryConfig = toml::from_str(text).expect("the README's example");
+        let mut ad = AttributeMap::active_directory();
+        ad.account.role.groups = vec![GroupRole {
+            group: "CN=EHR-Doctors,OU=Groups,DC=clinic,DC=local".to_owned(),
+            role: "医師".to_owned(),
+        }];
+        assert_eq!(cfg.attributes, ad);
+        assert_eq!(cfg.timeout, std::time::Duration::from_secs(10));
+        assert_eq!(cfg.page_size, 500);
+        assert_eq!(cfg.scope, SearchScope::Sub);
+        let back = toml::to_string(&cfg).expect("to toml");
+        assert_eq!(
+            toml::from_str::<DirectoryConfig>(&back).expect("again"),
+            cfg
+        );
     }
 
     #[test]

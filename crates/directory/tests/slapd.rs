@@ -74,6 +74,7 @@ fn tools() -> Option<Tools> {
         t.modules.join("ppolicy.so"),
         t.modules.join("lastbind.so"),
         t.schema.join("inetorgperson.schema"),
+        t.schema.join("msuser.schema"),
     ];
     let missing: Vec<String> = needed
         .iter()
@@ -128,22 +129,92 @@ const fn p(
 }
 
 const PEOPLE: [Person; 20] = [
-    p("tanaka", "田中 一郎", "S001", "医師", "内科", &["doctors", "it-admins"]),
+    p(
+        "tanaka",
+        "田中 一郎",
+        "S001",
+        "医師",
+        "内科",
+        &["doctors", "it-admins"],
+    ),
     p("suzuki", "鈴木 花子", "S002", "看護師", "内科", &["nurses"]),
     p("sato", "佐藤 次郎", "S003", "医師", "外科", &["doctors"]),
-    p("takahashi", "高橋 美咲", "S004", "看護師", "外科", &["nurses"]),
+    p(
+        "takahashi",
+        "高橋 美咲",
+        "S004",
+        "看護師",
+        "外科",
+        &["nurses"],
+    ),
     p("ito", "伊藤 健", "S005", "薬剤師", "薬剤部", &[]),
     p("watanabe", "渡辺 由美", "S006", "事務", "医事課", &[]),
-    p("yamamoto", "山本 大輔", "S007", "放射線技師", "放射線科", &[]),
-    p("nakamura", "中村 さくら", "S008", "看護師", "小児科", &["nurses"]),
-    p("kobayashi", "小林 誠", "S009", "医師", "小児科", &["doctors"]),
+    p(
+        "yamamoto",
+        "山本 大輔",
+        "S007",
+        "放射線技師",
+        "放射線科",
+        &[],
+    ),
+    p(
+        "nakamura",
+        "中村 さくら",
+        "S008",
+        "看護師",
+        "小児科",
+        &["nurses"],
+    ),
+    p(
+        "kobayashi",
+        "小林 誠",
+        "S009",
+        "医師",
+        "小児科",
+        &["doctors"],
+    ),
     p("kato", "加藤 愛", "S010", "事務", "医事課", &[]),
     p("yoshida", "吉田 翔", "S011", "臨床検査技師", "検査科", &[]),
-    p("yamada", "山田 真由美", "S012", "看護師", "内科", &["nurses"]),
-    p("sasaki", "佐々木 亮", "S013", "理学療法士", "リハビリテーション科", &[]),
-    p("yamaguchi", "山口 恵", "S014", "事務", "総務課", &["it-admins"]),
-    p("matsumoto", "松本 拓也", "S015", "医師", "整形外科", &["doctors"]),
-    p("inoue", "井上 明美", "S016", "看護師", "整形外科", &["nurses"]),
+    p(
+        "yamada",
+        "山田 真由美",
+        "S012",
+        "看護師",
+        "内科",
+        &["nurses"],
+    ),
+    p(
+        "sasaki",
+        "佐々木 亮",
+        "S013",
+        "理学療法士",
+        "リハビリテーション科",
+        &[],
+    ),
+    p(
+        "yamaguchi",
+        "山口 恵",
+        "S014",
+        "事務",
+        "総務課",
+        &["it-admins"],
+    ),
+    p(
+        "matsumoto",
+        "松本 拓也",
+        "S015",
+        "医師",
+        "整形外科",
+        &["doctors"],
+    ),
+    p(
+        "inoue",
+        "井上 明美",
+        "S016",
+        "看護師",
+        "整形外科",
+        &["nurses"],
+    ),
     p("kimura", "木村 悠", "S017", "薬剤師", "薬剤部", &[]),
     p("hayashi", "林 直樹", "S018", "事務", "医事課", &[]),
     p("shimizu", "清水 彩", "S019", "管理栄養士", "栄養科", &[]),
@@ -170,7 +241,8 @@ fn pwd_changed(i: usize) -> String {
 /// `authTimestamp` (lastbind) of person `i`: every other one has signed in, on day i+1 of
 /// November 2025 at 14:00 UTC (23:00 JST, the same date).
 fn last_bind(i: usize) -> Option<String> {
-    (i % 2 == 0).then(|| format!("202511{:02}140000Z", i + 1))
+    i.is_multiple_of(2)
+        .then(|| format!("202511{:02}140000Z", i + 1))
 }
 
 /// 二要素認証: doctors yes, the rest of the staff with a group no, the others unset.
@@ -209,12 +281,23 @@ fn ldif() -> String {
     add(&format!(
         "dn: {SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\no: Example Clinic\ndc: example"
     ));
-    for ou in ["people", "shared", "services", "groups", "broken", "incomplete"] {
+    for ou in [
+        "people",
+        "shared",
+        "services",
+        "groups",
+        "broken",
+        "incomplete",
+        "ad",
+    ] {
         add(&format!(
             "dn: ou={ou},{SUFFIX}\nobjectClass: organizationalUnit\nou: {ou}"
         ));
     }
-    for (dn, cn, pw) in [(READER_DN, "reader", READER_PW), (WRITER_DN, "admin", WRITER_PW)] {
+    for (dn, cn, pw) in [
+        (READER_DN, "reader", READER_PW),
+        (WRITER_DN, "admin", WRITER_PW),
+    ] {
         add(&format!(
             "dn: {dn}\nobjectClass: person\ncn: {cn}\nsn: {cn}\nuserPassword: {pw}"
         ));
@@ -267,6 +350,9 @@ fn ldif() -> String {
             members.join("\n")
         ));
     }
+    for e in ad_entries() {
+        add(&e);
+    }
     // A member of staff whose 入職日 is not a date.
     add(&format!(
         "dn: cn=broken,ou=broken,{SUFFIX}\nobjectClass: inetOrgPerson\nobjectClass: anzenPerson\n\
@@ -284,12 +370,71 @@ fn ldif() -> String {
     l
 }
 
+// Active Directory-shaped entries: OpenLDAP's `msuser.schema` (AD's attribute names and
+// syntaxes; `extensibleObject` stands in for AD's auxiliary classes that it lacks, such
+// as the one that allows sAMAccountName).
+
+/// FILETIME (100 ns since 1601 UTC) of an RFC 3339 time.
+fn filetime(rfc3339: &str) -> String {
+    let ts: jiff::Timestamp = rfc3339.parse().expect("a time");
+    (ts.as_microsecond() * 10 + 116_444_736_000_000_000).to_string()
+}
+
+const AD_GROUPS: &str = "OU=Groups,DC=clinic,DC=local";
+
+fn ad_entries() -> Vec<String> {
+    let ms = "instanceType: 4\nnTSecurityDescriptor:: AQAEgA==\n\
+              objectCategory: CN=Person,CN=Schema,CN=Configuration,DC=clinic,DC=local";
+    let user = |cn: &str, rest: &str| {
+        format!(
+            "dn: CN={cn},ou=ad,{SUFFIX}\nobjectClass: user\nobjectClass: extensibleObject\n\
+             {ms}\ncn: {cn}\nsn: {cn}\n{}",
+            rest.trim()
+        )
+    };
+    vec![
+        // Enabled (512); the password changed at 15:30 UTC on 31 March = 1 April JST.
+        user(
+            "Tanaka Ichiro",
+            &format!(
+                "sAMAccountName: t.tanaka\ndisplayName: 田中 一郎\nemployeeID: S001\n\
+                 title: 医師\ndepartment: 内科\nuserAccountControl: 512\n\
+                 pwdLastSet: {}\nlastLogonTimestamp: {}\n\
+                 memberOf: CN=EHR-Doctors,{AD_GROUPS}\nmemberOf: CN=Domain Admins,CN=Users,DC=clinic,DC=local",
+                filetime("2025-03-31T15:30:00Z"),
+                filetime("2025-11-20T01:00:00Z"),
+            ),
+        ),
+        // Disabled (514 = 512 | ACCOUNTDISABLE); must change the password (pwdLastSet 0).
+        user(
+            "Suzuki Hanako",
+            &format!(
+                "sAMAccountName: h.suzuki\ndisplayName: 鈴木 花子\nemployeeID: S002\n\
+                 title: 看護師\ndepartment: 外科\nuserAccountControl: 514\npwdLastSet: 0\n\
+                 memberOf: cn=ehr-nurses,ou=groups,dc=clinic,dc=local"
+            ),
+        ),
+        // A service account: password never expires (66048 = 512 | 65536), no employee ID,
+        // never signed in (the maximum FILETIME).
+        user(
+            "svc-backup",
+            &format!(
+                "sAMAccountName: svc-backup\ndisplayName: バックアップ\nuserAccountControl: 66048\n\
+                 pwdLastSet: {}\nlastLogonTimestamp: 9223372036854775807",
+                filetime("2024-12-31T14:59:59Z"),
+            ),
+        ),
+    ]
+}
+
 fn slapd_conf(t: &Tools, dir: &Path) -> String {
     let schema = |name: &str| t.schema.join(name).display().to_string();
     format!(
         "include {core}
 include {cosine}
 include {inetorg}
+include {nis}
+include {msuser}
 include {anzen}
 modulepath {modules}
 moduleload back_mdb
@@ -306,6 +451,9 @@ suffix \"{SUFFIX}\"
 directory {dir}/db
 overlay ppolicy
 overlay lastbind
+# Like AD's MaxPageSize: at most 10 entries per search or page for the service account,
+# any number over the pages of a paged search.
+limits dn.exact=\"{READER_DN}\" size.soft=10 size.hard=10 size.pr=10 size.prtotal=unlimited
 
 access to attrs=userPassword
   by dn.exact=\"{WRITER_DN}\" write
@@ -319,6 +467,8 @@ access to *
         core = schema("core.schema"),
         cosine = schema("cosine.schema"),
         inetorg = schema("inetorgperson.schema"),
+        nis = schema("nis.schema"),
+        msuser = schema("msuser.schema"),
         anzen = dir.join("anzen.schema").display(),
         modules = t.modules.display(),
         dir = dir.display(),
@@ -561,7 +711,11 @@ fn expected_accounts() -> Vec<AccountRow> {
         .enumerate()
         .map(|(i, person)| {
             let mut roles = Vec::new();
-            for (g, r) in [("doctors", "医師"), ("nurses", "看護師"), ("it-admins", "システム管理者")] {
+            for (g, r) in [
+                ("doctors", "医師"),
+                ("nurses", "看護師"),
+                ("it-admins", "システム管理者"),
+            ] {
                 if person.groups.contains(&g) {
                     roles.push(r);
                 }
@@ -652,8 +806,24 @@ fn accounts_and_staff_over_starttls_and_ldaps() -> TestResult {
     let mut ldaps = starttls.clone();
     ldaps.url = slapd.ldaps_url();
     ldaps.start_tls = false;
-    ldaps.page_size = 0; // one search without the paged results control
+    ldaps.page_size = 10;
     assert_eq!(fetch_accounts(&ldaps, SYSTEM)?, expected);
+
+    // Without the paged results control the server's size limit (10) cuts the search off.
+    ldaps.page_size = 0;
+    let err = fetch_accounts(&ldaps, SYSTEM).expect_err("21 entries in one search");
+    eprintln!("{err}");
+    assert!(
+        matches!(
+            err,
+            DirectoryError::Server {
+                step: Step::Search,
+                code: 4,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 
     let staff = fetch_staff(&slapd.staff_config("people"))?;
     assert_eq!(staff, expected_staff());
@@ -681,6 +851,7 @@ fn wrong_password_is_a_bind_error() {
             "{err:?}"
         );
         let msg = err.to_string();
+        eprintln!("{msg}");
         assert!(
             msg.contains("バインドに失敗しました（DN または パスワードが違います）")
                 && msg.contains(&cfg.url)
@@ -698,8 +869,15 @@ fn an_untrusted_ca_fails_tls() {
     ldaps.ca_cert_pem = Some(other.ca_pem.clone());
     let err = fetch_staff(&ldaps).expect_err("LDAPS with the wrong CA");
     let msg = err.to_string();
+    eprintln!("{msg}");
     assert!(
-        matches!(err, DirectoryError::Tls { step: Step::Connect, .. }),
+        matches!(
+            err,
+            DirectoryError::Tls {
+                step: Step::Connect,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(
@@ -710,8 +888,15 @@ fn an_untrusted_ca_fails_tls() {
     let mut starttls = slapd.accounts_config();
     starttls.ca_cert_pem = Some(other.ca_pem);
     let err = fetch_accounts(&starttls, SYSTEM).expect_err("StartTLS with the wrong CA");
+    eprintln!("{err}");
     assert!(
-        matches!(err, DirectoryError::Tls { step: Step::StartTls, .. }),
+        matches!(
+            err,
+            DirectoryError::Tls {
+                step: Step::StartTls,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(err.to_string().contains("StartTLS"), "{err}");
@@ -757,7 +942,10 @@ fn the_service_account_cannot_write() -> TestResult {
     let mut writer = LdapConn::new(&slapd.ldap_url())?;
     writer.simple_bind(WRITER_DN, WRITER_PW)?.success()?;
     writer
-        .modify(&dn, vec![Mod::Replace("title", HashSet::from(["看護師長"]))])?
+        .modify(
+            &dn,
+            vec![Mod::Replace("title", HashSet::from(["看護師長"]))],
+        )?
         .success()?;
     let _ = writer.unbind();
     let staff = fetch_staff(&slapd.staff_config("people"))?;
@@ -804,7 +992,10 @@ fn a_missing_attribute_fails_unless_skip_incomplete() -> TestResult {
     cfg.skip_incomplete = true;
     let staff = fetch_staff(&cfg)?;
     assert_eq!(
-        staff.iter().map(|s| s.staff_id.as_str()).collect::<Vec<_>>(),
+        staff
+            .iter()
+            .map(|s| s.staff_id.as_str())
+            .collect::<Vec<_>>(),
         ["C001"]
     );
 
@@ -812,6 +1003,7 @@ fn a_missing_attribute_fails_unless_skip_incomplete() -> TestResult {
     let mut cfg = slapd.staff_config("nowhere");
     cfg.skip_incomplete = false;
     let err = fetch_staff(&cfg).expect_err("no such base");
+    eprintln!("{err}");
     assert!(
         err.to_string().contains("検索ベースが見つかりません"),
         "{err}"
@@ -832,10 +1024,93 @@ fn nothing_listening_is_a_connection_error() {
     cfg.bind_password = READER_PW.to_owned();
     cfg.timeout = Duration::from_secs(5);
     let err = fetch_staff(&cfg).expect_err("nothing listens");
+    eprintln!("{err}");
     assert!(matches!(err, DirectoryError::Connect { .. }), "{err:?}");
     assert!(
         err.to_string()
             .starts_with(&format!("ldaps://127.0.0.1:{port} に接続できません")),
         "{err}"
     );
+}
+
+#[test]
+fn the_active_directory_preset_reads_ad_shaped_entries() -> TestResult {
+    let Some(slapd) = Slapd::start() else {
+        return Ok(());
+    };
+    let mut cfg = slapd.staff_config("ad");
+    cfg.attributes = AttributeMap::active_directory();
+    cfg.filter = "(objectClass=user)".to_owned();
+    let d = |y, m, day| Date::new(y, m, day).ok();
+
+    // The preset: every group by its cn.
+    let accounts = fetch_accounts(&cfg, "AD")?;
+    let ids: Vec<&str> = accounts.iter().map(|a| a.account_id.as_str()).collect();
+    assert_eq!(ids, ["h.suzuki", "svc-backup", "t.tanaka"]);
+    let [suzuki, svc, tanaka] = accounts.as_slice() else {
+        return Err("three accounts".into());
+    };
+    assert_eq!(tanaka.name.as_deref(), Some("田中 一郎"));
+    assert_eq!(tanaka.staff_id.as_deref(), Some("S001"));
+    assert_eq!(tanaka.role, "Domain Admins、EHR-Doctors");
+    assert_eq!(tanaka.status, Some(AccountStatus::Enabled));
+    assert_eq!(tanaka.password_changed, d(2025, 4, 1));
+    assert_eq!(tanaka.last_login, d(2025, 11, 20));
+    assert_eq!(tanaka.mfa, None);
+    assert_eq!(suzuki.status, Some(AccountStatus::Disabled));
+    assert_eq!(suzuki.password_changed, None);
+    assert_eq!(suzuki.last_login, None);
+    assert_eq!(svc.staff_id, None);
+    assert_eq!(svc.role, "一般");
+    assert_eq!(svc.status, Some(AccountStatus::Enabled));
+    assert_eq!(svc.password_changed, d(2024, 12, 31));
+    assert_eq!(svc.last_login, None);
+
+    // Named groups: only these count, by DN (any case) or cn.
+    cfg.attributes.account.role.groups = vec![
+        GroupRole {
+            group: format!("cn=ehr-doctors,{AD_GROUPS}"),
+            role: "医師".to_owned(),
+        },
+        GroupRole {
+            group: "EHR-Nurses".to_owned(),
+            role: "看護師".to_owned(),
+        },
+    ];
+    let roles: Vec<String> = fetch_accounts(&cfg, "AD")?
+        .into_iter()
+        .map(|a| a.role)
+        .collect();
+    assert_eq!(roles, ["看護師", "一般", "医師"]);
+
+    // The roster: the service account has no employeeID (slapd writes the DN with `cn=`).
+    let err = fetch_staff(&cfg).expect_err("svc-backup has no employeeID");
+    assert_eq!(
+        err.to_string(),
+        format!("cn=svc-backup,ou=ad,{SUFFIX} に必須の属性 employeeID（職員番号）がありません")
+    );
+    cfg.skip_incomplete = true;
+    let staff = fetch_staff(&cfg)?;
+    assert_eq!(
+        staff,
+        [
+            StaffRow {
+                staff_id: "S001".to_owned(),
+                name: "田中 一郎".to_owned(),
+                job: "医師".to_owned(),
+                department: Some("内科".to_owned()),
+                hired: None,
+                retired: None,
+            },
+            StaffRow {
+                staff_id: "S002".to_owned(),
+                name: "鈴木 花子".to_owned(),
+                job: "看護師".to_owned(),
+                department: Some("外科".to_owned()),
+                hired: None,
+                retired: None,
+            },
+        ]
+    );
+    Ok(())
 }
