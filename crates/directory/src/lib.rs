@@ -9,6 +9,9 @@
 //! only, so the server enforces it as well. TLS is LDAPS (`ldaps://`) or StartTLS on
 //! `ldap://`, with rustls; a plain `ldap://` bind is refused unless `allow_insecure`.
 //!
+//! Both functions block (ldap3's sync client runs its own small tokio runtime): from async
+//! code, call them in `spawn_blocking`.
+//!
 //! Dates: AD FILETIME and LDAP GeneralizedTime become the JST (日本時間) date, the
 //! date アカウント一覧 shows (see [`TimeFormat`]).
 

@@ -86,7 +86,7 @@ fn tools() -> Option<Tools> {
     }
     let why = format!(
         "the LDAP tests need OpenLDAP's slapd ({} missing) — install the Debian package \
-         `slapd` (`DEBIAN_FRONTEND=noninteractive apt-get install -y slapd ldap-utils`; \
+         `slapd` (`DEBIAN_FRONTEND=noninteractive apt-get install -y slapd`; \
          scripts/slapd-test.sh does)",
         missing.join(", ")
     );
@@ -408,11 +408,9 @@ fn ad_entries() -> Vec<String> {
         // Disabled (514 = 512 | ACCOUNTDISABLE); must change the password (pwdLastSet 0).
         user(
             "Suzuki Hanako",
-            &format!(
-                "sAMAccountName: h.suzuki\ndisplayName: 鈴木 花子\nemployeeID: S002\n\
+            "sAMAccountName: h.suzuki\ndisplayName: 鈴木 花子\nemployeeID: S002\n\
                  title: 看護師\ndepartment: 外科\nuserAccountControl: 514\npwdLastSet: 0\n\
-                 memberOf: cn=ehr-nurses,ou=groups,dc=clinic,dc=local"
-            ),
+                 memberOf: cn=ehr-nurses,ou=groups,dc=clinic,dc=local",
         ),
         // A service account: password never expires (66048 = 512 | 65536), no employee ID,
         // never signed in (the maximum FILETIME).
