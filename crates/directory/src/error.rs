@@ -115,6 +115,23 @@ pub enum DirectoryError {
         /// What it should have been: 日時, 数値, はい／いいえ, 文字列.
         expected: &'static str,
     },
+
+    /// Two entries give the same アカウントID, or the same 職員番号 with different rows.
+    #[error(
+        "{first} と {second} の {attribute}『{value}』が重複しています（{column}は一意である必要があります）"
+    )]
+    Duplicate {
+        /// The entry read first.
+        first: String,
+        /// The entry read second.
+        second: String,
+        /// The attribute.
+        attribute: String,
+        /// The value both have.
+        value: String,
+        /// The column, e.g. `アカウントID`.
+        column: &'static str,
+    },
 }
 
 impl DirectoryError {

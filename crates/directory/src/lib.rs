@@ -35,11 +35,38 @@ pub use convert::{jst, parse_time};
 pub use error::{DirectoryError, Step};
 
 /// アカウント一覧 of `system` (the システム column) from the directory: one row per entry
-/// that `cfg.filter` finds below `cfg.base_dn`, sorted by アカウントID.
+/// that `cfg.filter` finds below `cfg.base_dn`, sorted by アカウントID. Entries left out
+/// under `skip_incomplete` are dropped; [`fetch_accounts_detailed`] lists them.
 pub fn fetch_accounts(
     cfg: &DirectoryConfig,
     system: &str,
 ) -> Result<Vec<AccountRow>, DirectoryError> {
+    fetch_accounts_detailed(cfg, system).map(|f| f.rows)
+}
+
+/// 職員名簿 from the directory: one row per 職員番号 among the entries that `cfg.filter`
+/// finds below `cfg.base_dn`, sorted by 職員番号. Entries left out under
+/// `skip_incomplete` are dropped; [`fetch_staff_detailed`] lists them.
+pub fn fetch_staff(cfg: &DirectoryConfig) -> Result<Vec<StaffRow>, DirectoryError> {
+    fetch_staff_detailed(cfg).map(|f| f.rows)
+}
+
+/// The rows read, and the entries left out under `skip_incomplete` (each a
+/// [`DirectoryError::MissingAttribute`] naming the entry), to show beside the rows.
+#[derive(Debug)]
+pub struct Fetched<T> {
+    /// The rows, sorted by their ID.
+    pub rows: Vec<T>,
+    /// The entries left out.
+    pub skipped: Vec<DirectoryError>,
+}
+
+/// [`fetch_accounts`] with the entries left out. Two entries with the same アカウントID
+/// (compared without regard to case, as LDAP does) are an error naming both.
+pub fn fetch_accounts_detailed(
+    cfg: &DirectoryConfig,
+    system: &str,
+) -> Result<Fetched<AccountRow>, DirectoryError> {
     let map = &cfg.attributes.account;
     let mut session = Session::open(cfg)?;
     let groups = match &map.role.source {
@@ -52,21 +79,38 @@ pub fn fetch_accounts(
         _ => None,
     };
     let entries = session.search(&cfg.base_dn, &cfg.filter, account_attributes(map))?;
-    let mut rows = Vec::with_capacity(entries.len());
+    drop(session);
+    let mut out = Fetched {
+        rows: Vec::with_capacity(entries.len()),
+        skipped: Vec::new(),
+    };
+    let mut seen: HashMap<String, &str> = HashMap::new();
     for e in &entries {
         match account_row(e, map, system, groups.as_ref()) {
-            Ok(row) => rows.push(row),
-            Err(err) if cfg.skip_incomplete && err.is_incomplete() => {}
+            Ok(row) => {
+                if let Some(first) = seen.insert(row.account_id.to_lowercase(), &e.dn) {
+                    return Err(DirectoryError::Duplicate {
+                        first: first.to_owned(),
+                        second: e.dn.clone(),
+                        attribute: map.account_id.clone(),
+                        value: row.account_id,
+                        column: "アカウントID",
+                    });
+                }
+                out.rows.push(row);
+            }
+            Err(err) if cfg.skip_incomplete && err.is_incomplete() => out.skipped.push(err),
             Err(err) => return Err(err),
         }
     }
-    rows.sort_by(|a, b| a.account_id.cmp(&b.account_id));
-    Ok(rows)
+    out.rows.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+    Ok(out)
 }
 
-/// 職員名簿 from the directory: one row per entry that `cfg.filter` finds below
-/// `cfg.base_dn`, sorted by 職員番号.
-pub fn fetch_staff(cfg: &DirectoryConfig) -> Result<Vec<StaffRow>, DirectoryError> {
+/// [`fetch_staff`] with the entries left out. Entries with the same 職員番号 (a person
+/// with a second, administrative account in AD) give one row when their rows are the
+/// same, and an error naming both when they differ.
+pub fn fetch_staff_detailed(cfg: &DirectoryConfig) -> Result<Fetched<StaffRow>, DirectoryError> {
     let map = &cfg.attributes.staff;
     let mut session = Session::open(cfg)?;
     let mut attrs = vec![map.staff_id.clone(), map.name.clone(), map.job.clone()];
@@ -74,16 +118,36 @@ pub fn fetch_staff(cfg: &DirectoryConfig) -> Result<Vec<StaffRow>, DirectoryErro
     attrs.extend(map.hired.iter().map(|t| t.attribute.clone()));
     attrs.extend(map.retired.iter().map(|t| t.attribute.clone()));
     let entries = session.search(&cfg.base_dn, &cfg.filter, attrs)?;
-    let mut rows = Vec::with_capacity(entries.len());
+    drop(session);
+    let mut out = Fetched {
+        rows: Vec::with_capacity(entries.len()),
+        skipped: Vec::new(),
+    };
+    let mut seen: HashMap<String, (&str, usize)> = HashMap::new();
     for e in &entries {
         match staff_row(e, map) {
-            Ok(row) => rows.push(row),
-            Err(err) if cfg.skip_incomplete && err.is_incomplete() => {}
+            Ok(row) => match seen.get(&row.staff_id.to_lowercase()) {
+                Some(&(_, i)) if out.rows.get(i) == Some(&row) => {}
+                Some(&(first, _)) => {
+                    return Err(DirectoryError::Duplicate {
+                        first: first.to_owned(),
+                        second: e.dn.clone(),
+                        attribute: map.staff_id.clone(),
+                        value: row.staff_id,
+                        column: "職員番号",
+                    });
+                }
+                None => {
+                    seen.insert(row.staff_id.to_lowercase(), (&e.dn, out.rows.len()));
+                    out.rows.push(row);
+                }
+            },
+            Err(err) if cfg.skip_incomplete && err.is_incomplete() => out.skipped.push(err),
             Err(err) => return Err(err),
         }
     }
-    rows.sort_by(|a, b| a.staff_id.cmp(&b.staff_id));
-    Ok(rows)
+    out.rows.sort_by(|a, b| a.staff_id.cmp(&b.staff_id));
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use anzen_directory::{
     AttributeMap, DirectoryConfig, DirectoryError, GroupRole, Step, TimeAttribute, fetch_accounts,
-    fetch_staff,
+    fetch_staff, fetch_staff_detailed,
 };
 use anzen_ingest::{AccountRow, AccountStatus, StaffRow};
 use jiff::civil::Date;
@@ -289,6 +289,7 @@ fn ldif() -> String {
         "broken",
         "incomplete",
         "ad",
+        "dup",
     ] {
         add(&format!(
             "dn: ou={ou},{SUFFIX}\nobjectClass: organizationalUnit\nou: {ou}"
@@ -353,6 +354,17 @@ fn ldif() -> String {
     for e in ad_entries() {
         add(&e);
     }
+    // The same uid and employeeNumber in two branches, with different titles (`account`,
+    // not inetOrgPerson, so that the other searches pass them by).
+    for branch in ["a", "b"] {
+        add(&format!(
+            "dn: ou={branch},ou=dup,{SUFFIX}\nobjectClass: organizationalUnit\nou: {branch}"
+        ));
+        add(&format!(
+            "dn: uid=same,ou={branch},ou=dup,{SUFFIX}\nobjectClass: account\nobjectClass: extensibleObject\nuid: same\n\
+             cn: 同名 {branch}\nsn: 同名\nemployeeNumber: D001\ntitle: 職種{branch}"
+        ));
+    }
     // A member of staff whose 入職日 is not a date.
     add(&format!(
         "dn: cn=broken,ou=broken,{SUFFIX}\nobjectClass: inetOrgPerson\nobjectClass: anzenPerson\n\
@@ -411,6 +423,13 @@ fn ad_entries() -> Vec<String> {
             "sAMAccountName: h.suzuki\ndisplayName: 鈴木 花子\nemployeeID: S002\n\
                  title: 看護師\ndepartment: 外科\nuserAccountControl: 514\npwdLastSet: 0\n\
                  memberOf: cn=ehr-nurses,ou=groups,dc=clinic,dc=local",
+        ),
+        // The same person's administrative account: the same employeeID and roster row.
+        user(
+            "adm-Tanaka",
+            "sAMAccountName: adm-t.tanaka\ndisplayName: 田中 一郎\nemployeeID: S001\n\
+             title: 医師\ndepartment: 内科\nuserAccountControl: 512\n\
+             memberOf: CN=Domain Admins,CN=Users,DC=clinic,DC=local",
         ),
         // A service account: password never expires (66048 = 512 | 65536), no employee ID,
         // never signed in (the maximum FILETIME).
@@ -988,7 +1007,15 @@ fn a_missing_attribute_fails_unless_skip_incomplete() -> TestResult {
         format!("cn=notitle,ou=incomplete,{SUFFIX} に必須の属性 title（職種）がありません")
     );
     cfg.skip_incomplete = true;
+    let detailed = fetch_staff_detailed(&cfg)?;
+    assert_eq!(detailed.skipped.len(), 1);
+    assert!(
+        detailed.skipped[0].to_string().starts_with("cn=notitle,"),
+        "{:?}",
+        detailed.skipped
+    );
     let staff = fetch_staff(&cfg)?;
+    assert_eq!(staff, detailed.rows);
     assert_eq!(
         staff
             .iter()
@@ -1044,10 +1071,12 @@ fn the_active_directory_preset_reads_ad_shaped_entries() -> TestResult {
     // The preset: every group by its cn.
     let accounts = fetch_accounts(&cfg, "AD")?;
     let ids: Vec<&str> = accounts.iter().map(|a| a.account_id.as_str()).collect();
-    assert_eq!(ids, ["h.suzuki", "svc-backup", "t.tanaka"]);
-    let [suzuki, svc, tanaka] = accounts.as_slice() else {
-        return Err("three accounts".into());
+    assert_eq!(ids, ["adm-t.tanaka", "h.suzuki", "svc-backup", "t.tanaka"]);
+    let [admin, suzuki, svc, tanaka] = accounts.as_slice() else {
+        return Err("four accounts".into());
     };
+    assert_eq!(admin.staff_id.as_deref(), Some("S001"));
+    assert_eq!(admin.role, "Domain Admins");
     assert_eq!(tanaka.name.as_deref(), Some("田中 一郎"));
     assert_eq!(tanaka.staff_id.as_deref(), Some("S001"));
     assert_eq!(tanaka.role, "Domain Admins、EHR-Doctors");
@@ -1079,9 +1108,9 @@ fn the_active_directory_preset_reads_ad_shaped_entries() -> TestResult {
         .into_iter()
         .map(|a| a.role)
         .collect();
-    assert_eq!(roles, ["看護師", "一般", "医師"]);
+    assert_eq!(roles, ["一般", "看護師", "一般", "医師"]);
 
-    // The roster: the service account has no employeeID (slapd writes the DN with `cn=`).
+    // The roster: one row for S001 (two accounts); the service account has no employeeID (slapd writes the DN with `cn=`).
     let err = fetch_staff(&cfg).expect_err("svc-backup has no employeeID");
     assert_eq!(
         err.to_string(),
@@ -1111,4 +1140,30 @@ fn the_active_directory_preset_reads_ad_shaped_entries() -> TestResult {
         ]
     );
     Ok(())
+}
+
+#[test]
+fn duplicate_ids_name_both_entries() {
+    let Some(slapd) = Slapd::start() else { return };
+    let mut cfg = slapd.staff_config("dup");
+    cfg.filter = "(uid=*)".to_owned();
+    let err = fetch_accounts(&cfg, SYSTEM).expect_err("uid=same twice");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "uid=same,ou=a,ou=dup,{SUFFIX} と uid=same,ou=b,ou=dup,{SUFFIX} の uid『same』が重複しています（アカウントIDは一意である必要があります）"
+        )
+    );
+    cfg.skip_incomplete = true; // not an incomplete entry: still an error
+    let err = fetch_staff(&cfg).expect_err("D001 twice, different titles");
+    assert!(
+        matches!(
+            err,
+            DirectoryError::Duplicate {
+                column: "職員番号",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
