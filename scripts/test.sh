@@ -4,7 +4,8 @@
 #   bash scripts/test.sh
 #
 # 1. Installs, when missing, the Debian packages the tests use (as root, with apt-get):
-#    chromium and chromium-driver for the browser tests, postgresql for the PostgreSQL
+#    chromium and chromium-driver for the browser tests, slapd for the LDAP tests,
+#    postgresql for the PostgreSQL
 #    half of the storage suite.
 # 2. Makes sure PostgreSQL answers on 127.0.0.1:5432 (starts the local cluster, or installs
 #    one with a database `test` and trust authentication for local TCP) and exports
@@ -73,6 +74,17 @@ if command -v soffice >/dev/null 2>&1; then
     soffice --version 2>/dev/null | head -n 1 || echo soffice
 else
     warn "soffice missing: the LibreOffice check of the xlsx export will be skipped (or fail under CI)"
+fi
+
+# --- 1c. OpenLDAP slapd for the LDAP / Active Directory tests ----------------------------
+say "OpenLDAP slapd for the directory tests"
+if [[ ! -x /usr/sbin/slapd || ! -x /usr/sbin/slapadd || ! -e /usr/lib/ldap/ppolicy.so ]]; then
+    apt_install slapd
+fi
+if [[ -x /usr/sbin/slapd ]]; then
+    /usr/sbin/slapd -VV 2>&1 | head -n 1 || echo slapd
+else
+    warn "slapd missing: the directory tests will be skipped (or fail under CI)"
 fi
 
 # --- 2. PostgreSQL ----------------------------------------------------------------------
