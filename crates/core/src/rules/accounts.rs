@@ -24,7 +24,7 @@
 //! | [`NO_MFA`] | the system supports 二要素認証 and the account does not use it | low (medium for admin/VPN) before 令和9年度, high from it | 2-(10) |
 //! | [`PASSWORD_OLD`] | neither two-factor nor a 13+ character policy, and the password is more than `password_max_age_days` old | medium | 2-(7) |
 //! | [`DUPLICATE`] | one person has two or more enabled accounts of the same kind (admin / ordinary) in one system | low | 2-(5) |
-//! | [`VENDOR_OUTSIDE_WINDOW`] | an account with maintenance windows is enabled outside all of them | high; critical if used after the last window ended | 2-(5) |
+//! | [`VENDOR_OUTSIDE_WINDOW`] | an account with maintenance windows is enabled outside all of them | high; critical if used after the most recent window ended | 2-(5) |
 //!
 //! # Checklist numbers
 //!
@@ -936,9 +936,11 @@ fn password_finding(
 
 /// Severity: 高 — vendor (保守) accounts were the way in for the 2023–2024 hospital
 /// ransomware incidents; one enabled outside maintenance is an open door. 最優先 when it was
-/// used after the last window ended (a login nobody scheduled).
+/// used after the most recent window ended (a login nobody scheduled).
 fn vendor_finding(a: &Account, windows: &[&MaintenanceWindow], today: Date) -> NewFinding {
-    let last_end = windows.iter().map(|w| w.to).max();
+    // The most recent window that has ended; no window is open today, so a login after it
+    // (up to today) was outside every window.
+    let last_end = windows.iter().map(|w| w.to).filter(|d| *d < today).max();
     let next = windows
         .iter()
         .filter(|w| w.from > today)
@@ -951,9 +953,7 @@ fn vendor_finding(a: &Account, windows: &[&MaintenanceWindow], today: Date) -> N
         "{}は保守作業期間外ですが有効になっています。保守用アカウントは作業期間中だけ有効にし、終了後は無効化してください。",
         who(a)
     );
-    if let Some(e) = last_end
-        && e < today
-    {
+    if let Some(e) = last_end {
         message.push_str(&format!("直近の保守作業期間は{e}に終了しています。"));
     }
     if let Some(n) = next {
