@@ -292,9 +292,8 @@ impl Default for Options {
 /// whitespace and `_ - * ※ ・` (as the import's uniqueness check does, without NFKC).
 fn fold(s: &str) -> Cow<'_, str> {
     let s = s.trim();
-    if s.bytes()
-        .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase() || b == b'.' || b == b'@')
-    {
+    // Most identifiers (ASCII lowercase, digits, kanji/kana) need no change: no allocation.
+    if !s.chars().any(needs_fold) {
         return Cow::Borrowed(s);
     }
     Cow::Owned(
@@ -307,6 +306,16 @@ fn fold(s: &str) -> Cow<'_, str> {
             .flat_map(char::to_lowercase)
             .collect(),
     )
+}
+
+fn needs_fold(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_uppercase() || c.is_ascii_whitespace() || matches!(c, '_' | '-' | '*')
+    } else {
+        matches!(c, '\u{FF01}'..='\u{FF5E}' | '※' | '・')
+            || c.is_whitespace()
+            || c.to_lowercase().ne(std::iter::once(c))
+    }
 }
 
 fn is_wildcard(s: &str) -> bool {
@@ -474,17 +483,18 @@ fn subject(a: &Account) -> String {
     format!("account:{}/{}", esc(&a.system), esc(&a.account_id))
 }
 
+/// The account's identity; each rule adds the columns it judged.
 fn base_evidence(a: &Account) -> serde_json::Value {
     json!({
         "system": a.system.trim(),
         "account_id": a.account_id.trim(),
-        "name": a.name,
         "staff_id": a.staff_id,
         "role": a.role.trim(),
-        "last_login": a.last_login.map(|d| d.to_string()),
-        "mfa": a.mfa,
-        "password_changed": a.password_changed.map(|d| d.to_string()),
     })
+}
+
+fn date_json(d: Option<Date>) -> serde_json::Value {
+    d.map_or(serde_json::Value::Null, |d| json!(d.to_string()))
 }
 
 struct Made<'a> {
@@ -567,10 +577,16 @@ pub fn findings(
 
     let mut out: Vec<NewFinding> = Vec::new();
     // (system, staff id, admin?) → accounts, in first-seen order.
-    let mut groups: HashMap<(String, String, bool), usize> = HashMap::new();
+    let mut groups: HashMap<(Cow<'_, str>, Cow<'_, str>, bool), usize> = HashMap::new();
     let mut grouped: Vec<(&Staff, bool, Vec<&Account>)> = Vec::new();
 
+    // Keys are built from the trimmed system and アカウントID, so they are unique once an
+    // account repeated in the input is checked only the first time.
+    let mut seen: HashSet<(&str, &str)> = HashSet::with_capacity(accounts.len());
     for a in accounts.iter().filter(|a| a.enabled) {
+        if !seen.insert((a.system.trim(), a.account_id.trim())) {
+            continue;
+        }
         let sys = fold(&a.system);
         let acct = fold(&a.account_id);
         let info = ix.systems.get(sys.as_ref()).copied();
@@ -601,7 +617,7 @@ pub fn findings(
                         ));
                     }
                     if !retired {
-                        let k = (sys.to_string(), fold(id).into_owned(), admin);
+                        let k = (sys.clone(), fold(id), admin);
                         match groups.get(&k) {
                             Some(&i) => {
                                 if let Some(g) = grouped.get_mut(i) {
@@ -672,9 +688,6 @@ pub fn findings(
         }
     }
 
-    // Keys are unique by construction unless the input repeats an account; keep the first.
-    let mut seen: HashSet<String> = HashSet::with_capacity(out.len());
-    out.retain(|f| seen.insert(f.key.clone()));
     out
 }
 
@@ -731,7 +744,8 @@ fn retired_finding(
         extra: json!({
             "staff_name": s.name,
             "retired": retired.to_string(),
-            "used_after_retirement": used_after.map(|d| d.to_string()),
+            "used_after_retirement": date_json(used_after),
+            "last_login": date_json(a.last_login),
             "admin": admin,
         }),
     }
@@ -777,7 +791,11 @@ fn inactive_finding(a: &Account, last: Date, today: Date, opts: &Options) -> New
             who(a),
             opts.inactive_days
         ),
-        extra: json!({ "days_since_login": days, "inactive_days": opts.inactive_days }),
+        extra: json!({
+            "last_login": last.to_string(),
+            "days_since_login": days,
+            "inactive_days": opts.inactive_days,
+        }),
     }
     .build()
 }
@@ -892,7 +910,7 @@ fn mfa_finding(a: &Account, severity: Severity, due: FiscalYear, now: FiscalYear
             a.system.trim(),
             who(a)
         ),
-        extra: json!({ "mfa_required_fy": due.0, "fiscal_year": now.0 }),
+        extra: json!({ "mfa": a.mfa, "mfa_required_fy": due.0, "fiscal_year": now.0 }),
     }
     .build()
 }
@@ -926,6 +944,8 @@ fn password_finding(
             opts.password_max_age_days
         ),
         extra: json!({
+            "mfa": a.mfa,
+            "password_changed": changed.to_string(),
             "days_since_change": days,
             "password_max_age_days": opts.password_max_age_days,
             "min_password_len": min_len,
@@ -979,7 +999,8 @@ fn vendor_finding(a: &Account, windows: &[&MaintenanceWindow], today: Date) -> N
         extra: json!({
             "last_window_end": last_end.map(|d| d.to_string()),
             "next_window": next.map(|w| json!({ "from": w.from.to_string(), "to": w.to.to_string() })),
-            "used_after_window": used_after.map(|d| d.to_string()),
+            "used_after_window": date_json(used_after),
+            "last_login": date_json(a.last_login),
         }),
     }
     .build()
