@@ -1,4 +1,5 @@
 //! The rules: pure functions from records to findings (and checklist evidence). One module
 //! per area; each says which checklist items its findings concern.
 
+pub mod accounts;
 pub mod assets;
