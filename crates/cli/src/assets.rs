@@ -3,8 +3,8 @@
 //!   file in its own transaction; then every organisation's asset rules run against the
 //!   new data;
 //! * `anzen import assets FILE [--retire-missing]` — the 資産台帳 template, all or nothing;
-//! * `anzen check --format json|table` — runs the rules and prints the open findings (exit 1
-//!   when there are any, per the command-line contract);
+//! * `anzen check --format json|table` — runs every rule (assets, accounts) and prints the
+//!   open findings (exit 1 when there are any, per the command-line contract);
 //! * `anzen export assets --format csv|xlsx --out FILE`.
 
 use std::path::{Path, PathBuf};
@@ -267,7 +267,10 @@ pub fn check(args: CheckArgs) -> Result<ExitCode> {
     let (cfg, store, _) = crate::verify::open(&dir)?;
     let org = crate::verify::select_org(&store, args.org.as_deref())?;
     let today = anzen_web::today_jst();
-    store.write(|c| checks::check_assets(c, &org, "cli", today).map_err(check_error))?;
+    store.write(|c| {
+        checks::check_assets(c, &org, "cli", today).map_err(check_error)?;
+        checks::check_accounts(c, &org, "cli", today).map_err(check_error)
+    })?;
     let cp = cfg.checkpointer(&dir)?;
     store.write(|c| cp.checkpoint(c, &org, false))?;
     let open = store.read(|c| findings::list(c, &org, true))?;

@@ -138,7 +138,10 @@ fn key_files() {
     // `PRIVATE+KEY+<name>+<hash>+<base64 key>`: the base64 part may itself contain `+`, so
     // take everything after the fourth `+` (splitting on the last `+` made this test flaky).
     let secret = k.to_key_string();
-    let key_part = secret.splitn(5, '+').nth(4).expect("key string has five parts");
+    let key_part = secret
+        .splitn(5, '+')
+        .nth(4)
+        .expect("key string has five parts");
     assert!(key_part.len() > 40, "{key_part}");
     assert!(!format!("{k:?}").contains(key_part));
     #[cfg(unix)]

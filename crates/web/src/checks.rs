@@ -11,10 +11,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 use anzen_catalog::evidence::{EvidenceRegistry, Facts, OrgFacts};
 use anzen_core::calendar::FiscalYear;
 use anzen_core::finding::reconcile;
+use anzen_core::rules::accounts as rules_accounts;
 use anzen_core::rules::assets::{
     AssetLedgerComplete, LedgerSummary, OpenFinding, RULE_PREFIXES, SettingsEvidence, Tables,
     VulnData, findings,
 };
+use anzen_store::accounts as store_accounts;
 use anzen_store::findings::{self as findings_store, Applied};
 use anzen_store::orgs::Org;
 use anzen_store::vuln_feeds::{self, FeedFile, NewFeed};
@@ -262,6 +264,35 @@ pub fn evidence_for(
     for rule in SettingsEvidence::all(&data, &open, nvd_loaded) {
         registry.register(rule);
     }
+    let inputs = account_inputs(conn, org)?;
+    let signoffs = {
+        let systems = store_accounts::systems(conn, org)?;
+        let mut latest = std::collections::BTreeMap::new();
+        for r in store_accounts::reviews(conn, org)? {
+            if let (Some(s), Ok(d)) = (
+                systems.iter().find(|s| s.id == r.system_id),
+                jiff::Timestamp::from_microsecond(r.signed_at),
+            ) {
+                let day = d
+                    .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(9)))
+                    .date();
+                latest
+                    .entry(s.data.name.clone())
+                    .and_modify(|x: &mut jiff::civil::Date| *x = (*x).max(day))
+                    .or_insert(day);
+            }
+        }
+        Some(latest)
+    };
+    registry.register(rules_accounts::NoAccountFindings {
+        summary: rules_accounts::AccountSummary::of(
+            &inputs.accounts,
+            inputs.roster_imported,
+            &open,
+            signoffs,
+        ),
+        today,
+    });
     let facts = Facts {
         org: OrgFacts {
             security_officer_name: org.profile.security_officer.clone(),
@@ -269,4 +300,143 @@ pub fn evidence_for(
         fiscal_year: Some(fy.0),
     };
     Ok((registry, facts))
+}
+
+/// The organisation's current account lists (latest snapshot per system), roster, systems
+/// and policy as the account rules take them.
+pub struct AccountInputs {
+    pub accounts: Vec<rules_accounts::Account>,
+    pub staff: Vec<rules_accounts::Staff>,
+    pub roster_imported: bool,
+    pub systems: Vec<rules_accounts::SystemInfo>,
+    pub policy: rules_accounts::AccessPolicy,
+    pub windows: Vec<rules_accounts::MaintenanceWindow>,
+}
+
+fn date(s: &Option<String>) -> Option<jiff::civil::Date> {
+    s.as_deref()
+        .and_then(|d| anzen_core::calendar::parse_date(d).ok())
+}
+
+/// Loads [`AccountInputs`] from the store.
+pub fn account_inputs(conn: &mut Conn, org: &Org) -> Result<AccountInputs, CheckError> {
+    let systems = store_accounts::systems(conn, org)?;
+    let snaps = store_accounts::snapshots(conn, org)?;
+    let mut accounts = Vec::new();
+    for s in &systems {
+        if let Some(snap) = snaps
+            .iter()
+            .find(|x| x.kind == "accounts" && x.system_id == Some(s.id))
+        {
+            for a in store_accounts::snapshot_accounts(conn, snap.id)? {
+                accounts.push(rules_accounts::Account {
+                    system: s.data.name.clone(),
+                    last_login: date(&a.last_login),
+                    password_changed: date(&a.password_changed),
+                    account_id: a.account_id,
+                    name: a.name,
+                    staff_id: a.staff_id,
+                    role: a.role,
+                    enabled: a.enabled,
+                    mfa: a.mfa,
+                });
+            }
+        }
+    }
+    let roster = snaps.iter().find(|x| x.kind == "staff");
+    let staff = match roster {
+        Some(r) => store_accounts::snapshot_staff(conn, r.id)?
+            .into_iter()
+            .map(|s| rules_accounts::Staff {
+                hired: date(&s.hired),
+                retired: date(&s.retired),
+                staff_id: s.staff_id,
+                name: s.name,
+                job: s.job,
+                department: s.department,
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let p = store_accounts::policy(conn, org)?;
+    let name_of = |id: i64| {
+        systems
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| s.data.name.clone())
+            .unwrap_or_default()
+    };
+    let policy = rules_accounts::AccessPolicy {
+        allowed: p
+            .allowed
+            .iter()
+            .map(|(s, job, role)| (name_of(*s), job.clone(), role.clone()))
+            .collect(),
+        admin_roles: p
+            .admin_roles
+            .iter()
+            .map(|(s, role)| (name_of(*s), role.clone()))
+            .collect(),
+        named_owners: p
+            .owners
+            .iter()
+            .map(|(s, a, o)| (name_of(*s), a.clone(), o.clone()))
+            .collect(),
+    };
+    let windows = p
+        .windows
+        .iter()
+        .filter_map(|(s, a, from, to)| {
+            Some(rules_accounts::MaintenanceWindow {
+                system: name_of(*s),
+                account_id: a.clone(),
+                from: anzen_core::calendar::parse_date(from).ok()?,
+                to: anzen_core::calendar::parse_date(to).ok()?,
+            })
+        })
+        .collect();
+    let infos = systems
+        .iter()
+        .map(|s| rules_accounts::SystemInfo {
+            name: s.data.name.clone(),
+            supports_mfa: s.data.supports_mfa,
+            min_password_len: s.data.min_password_len.and_then(|n| u32::try_from(n).ok()),
+            kind: rules_accounts::SystemKind::parse(&s.data.kind),
+        })
+        .collect();
+    Ok(AccountInputs {
+        accounts,
+        staff,
+        roster_imported: roster.is_some(),
+        systems: infos,
+        policy,
+        windows,
+    })
+}
+
+/// Runs the account rules for `org` on `today` and records the result, in the caller's
+/// transaction (after every import, policy or system change, and by `anzen check`).
+pub fn check_accounts(
+    conn: &mut Conn,
+    org: &Org,
+    actor: &str,
+    today: jiff::civil::Date,
+) -> Result<Applied, CheckError> {
+    let i = account_inputs(conn, org)?;
+    let now = rules_accounts::findings(
+        &i.accounts,
+        &i.staff,
+        &i.systems,
+        &i.policy,
+        &i.windows,
+        &rules_accounts::Options::default(),
+        today,
+    );
+    let recorded = findings_store::recorded(conn, org, &rules_accounts::RULE_PREFIXES)?;
+    Ok(findings_store::apply(
+        conn,
+        org,
+        actor,
+        &reconcile(&recorded, &now),
+    )?)
 }

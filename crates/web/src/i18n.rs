@@ -40,6 +40,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("nav.checklist", "チェックリスト", "Checklist"),
     ("nav.assets", "資産台帳", "Assets"),
     ("nav.findings", "指摘事項", "Findings"),
+    ("nav.accounts", "アカウント管理", "Accounts"),
     (
         "checklist.title",
         "サイバーセキュリティ対策チェックリスト",

@@ -1,6 +1,7 @@
 //! Server-rendered pages. One module per area; templates in `crates/web/templates/`.
 
 pub mod account;
+pub mod accounts;
 pub mod assets;
 pub mod audit;
 pub mod auth;
@@ -131,6 +132,31 @@ pub fn routes() -> Router<AppState> {
             get(assets::edit_form).post(assets::update),
         )
         .route("/o/{org}/assets/files/{file}", get(assets::template))
+        .route("/o/{org}/accounts", get(accounts::list))
+        .route("/o/{org}/accounts/systems", post(accounts::create_system))
+        .route(
+            "/o/{org}/accounts/systems/{id}",
+            get(accounts::system).post(accounts::update_system),
+        )
+        .route(
+            "/o/{org}/accounts/systems/{id}/policy",
+            post(accounts::set_policy),
+        )
+        .route(
+            "/o/{org}/accounts/systems/{id}/review",
+            post(accounts::sign_review),
+        )
+        .route(
+            "/o/{org}/accounts/import",
+            get(accounts::import_form)
+                .post(accounts::import_upload)
+                .layer(DefaultBodyLimit::max(accounts::BODY_LIMIT)),
+        )
+        .route(
+            "/o/{org}/accounts/import/confirm",
+            post(accounts::import_confirm),
+        )
+        .route("/o/{org}/accounts/files/{file}", get(accounts::template))
         .route("/o/{org}/findings", get(findings::list))
         .route("/o/{org}/findings/{id}", post(findings::track))
         .route("/o/{org}/tokens", post(account::create_token))
@@ -207,6 +233,7 @@ impl Layout {
         item("nav.checklist", "/checklist", Action::ReadRecords);
         item("nav.findings", "/findings", Action::ReadRecords);
         item("nav.assets", "/assets", Action::ReadRecords);
+        item("nav.accounts", "/accounts", Action::ReadRecords);
         item("nav.profile", "/profile", Action::ReadRecords);
         item("nav.users", "/users", Action::ManageUsers);
         item("nav.audit", "/audit", Action::ReadAudit);

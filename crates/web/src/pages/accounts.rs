@@ -1,0 +1,927 @@
+//! アカウント管理 — the accounts and access rights audit pages: the systems (システム台帳),
+//! imports of account lists and of the staff roster (職員名簿; CSV/xlsx, all or nothing,
+//! previewed), each kept as a dated snapshot; per system the current accounts with their
+//! findings, the access policy, the history of imports and the monthly 棚卸 sign-off.
+//! Every import re-runs the account rules in the same transaction.
+
+use anzen_core::calendar::parse_date;
+use anzen_core::{Action, OrgId};
+use anzen_store::accounts::{
+    self, AccountRecord, Policy, Review, Snapshot, Source, StaffRecord, System, SystemData,
+};
+use anzen_store::findings::{self as findings_store, Finding};
+use askama::Template;
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::{Layout, jst, render, today_jst};
+use crate::ctx::{Authed, OrgCtx};
+use crate::{AppError, AppState, checks, stage};
+
+/// Largest list accepted.
+pub const MAX_IMPORT_BYTES: usize = 20 * 1024 * 1024;
+/// Body limit of the import route.
+pub const BODY_LIMIT: usize = MAX_IMPORT_BYTES + 64 * 1024;
+
+fn check_error(e: checks::CheckError) -> AppError {
+    match e {
+        checks::CheckError::BadFeed(m) => AppError::BadRequest(m),
+        checks::CheckError::Tables(m) => AppError::Internal(m),
+        checks::CheckError::Store(e) => e.into(),
+    }
+}
+
+/// A system as listed.
+struct SystemLine {
+    id: i64,
+    name: String,
+    kind: String,
+    mfa: &'static str,
+    latest: String,
+    findings: usize,
+    reviewed: String,
+}
+
+#[derive(Template)]
+#[template(path = "accounts.html")]
+struct ListPage {
+    layout: Layout,
+    org: i64,
+    systems: Vec<SystemLine>,
+    roster: String,
+    month: String,
+    can_edit: bool,
+    errors: Vec<String>,
+}
+
+fn month_of(d: jiff::civil::Date) -> String {
+    format!("{:04}-{:02}", d.year(), d.month())
+}
+
+/// `GET /o/{org}/accounts`
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Authed,
+    Path(org): Path<i64>,
+) -> Result<Response, AppError> {
+    let ctx = auth.in_org(&state, OrgId(org)).await?;
+    ctx.require(Action::ReadRecords)?;
+    list_page(&state, &ctx, Vec::new()).await
+}
+
+async fn list_page(
+    state: &AppState,
+    ctx: &OrgCtx,
+    errors: Vec<String>,
+) -> Result<Response, AppError> {
+    let o = ctx.org.clone();
+    let (systems, snaps, open, reviews) = state
+        .db(move |c| {
+            Ok((
+                accounts::systems(c, &o)?,
+                accounts::snapshots(c, &o)?,
+                findings_store::list(c, &o, true)?,
+                accounts::reviews(c, &o)?,
+            ))
+        })
+        .await?;
+    let month = month_of(today_jst());
+    let lines = systems
+        .iter()
+        .map(|s| {
+            let latest = snaps
+                .iter()
+                .find(|x| x.kind == "accounts" && x.system_id == Some(s.id));
+            SystemLine {
+                id: s.id,
+                name: s.data.name.clone(),
+                kind: s.data.kind.clone(),
+                mfa: if s.data.supports_mfa {
+                    "対応"
+                } else {
+                    "非対応"
+                },
+                latest: latest.map_or_else(
+                    || "未取り込み".to_owned(),
+                    |x| format!("{}（{}件）", jst(x.imported_at), x.row_count),
+                ),
+                findings: open
+                    .iter()
+                    .filter(|f| f.subject.starts_with(&format!("account:{}/", s.data.name)))
+                    .count(),
+                reviewed: reviews
+                    .iter()
+                    .find(|r| r.system_id == s.id && r.month == month)
+                    .map_or_else(String::new, |r| format!("{}（{}）", r.month, r.signed_by)),
+            }
+        })
+        .collect();
+    let roster = snaps.iter().find(|x| x.kind == "staff").map_or_else(
+        || "未取り込み".to_owned(),
+        |x| {
+            format!(
+                "{}（{}名、{}）",
+                jst(x.imported_at),
+                x.row_count,
+                x.file_name
+            )
+        },
+    );
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let html = render(&ListPage {
+        layout: Layout::org(state, ctx, "アカウント管理", "nav.accounts"),
+        org: ctx.org.id.0,
+        systems: lines,
+        roster,
+        month,
+        can_edit: ctx.role.can(Action::EditRecords),
+        errors,
+    })?;
+    Ok((status, html).into_response())
+}
+
+/// The system form as posted.
+#[derive(Deserialize, Default)]
+pub struct SystemForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    vendor: String,
+    #[serde(default)]
+    supports_mfa: Option<String>,
+    #[serde(default)]
+    min_password_len: String,
+    #[serde(default)]
+    note: String,
+}
+
+fn opt(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.chars().take(200).collect())
+}
+
+fn parse_system(f: &SystemForm) -> Result<SystemData, Vec<String>> {
+    let mut errors = Vec::new();
+    if f.name.trim().is_empty() {
+        errors.push("システム名を入力してください。".to_owned());
+    }
+    let min_password_len = match f.min_password_len.trim() {
+        "" => None,
+        s => match s.parse::<i64>() {
+            Ok(n) if (1..=256).contains(&n) => Some(n),
+            _ => {
+                errors.push(format!(
+                    "パスワードの最小文字数「{s}」は1〜256の数字で入力してください。"
+                ));
+                None
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(SystemData {
+        name: f.name.trim().chars().take(100).collect(),
+        kind: opt(&f.kind).unwrap_or_else(|| "その他".to_owned()),
+        owner: opt(&f.owner),
+        vendor: opt(&f.vendor),
+        supports_mfa: f.supports_mfa.is_some(),
+        min_password_len,
+        note: opt(&f.note),
+    })
+}
+
+/// `POST /o/{org}/accounts/systems`: adds a system.
+pub async fn create_system(
+    State(state): State<AppState>,
+    auth: Authed,
+    Path(org): Path<i64>,
+    axum::Form(f): axum::Form<SystemForm>,
+) -> Result<Response, AppError> {
+    let ctx = auth.in_org(&state, OrgId(org)).await?;
+    ctx.auth.check_csrf(&f.csrf)?;
+    ctx.require(Action::EditRecords)?;
+    let data = match parse_system(&f) {
+        Ok(d) => d,
+        Err(e) => return list_page(&state, &ctx, e).await,
+    };
+    let (o, actor) = (ctx.org.clone(), ctx.actor());
+    match state
+        .tx(move |c| Ok(accounts::save_system(c, &o, &actor, None, &data)?))
+        .await
+    {
+        Ok(s) => Ok(Redirect::to(&format!("/o/{org}/accounts/systems/{}", s.id)).into_response()),
+        Err(AppError::BadRequest(m)) => list_page(&state, &ctx, vec![m]).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// An account as shown, with its findings.
+struct AccountLine {
+    account_id: String,
+    name: String,
+    staff_id: String,
+    role: String,
+    enabled: bool,
+    last_login: String,
+    mfa: &'static str,
+    password_changed: String,
+    findings: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "account_system.html")]
+struct SystemPage {
+    layout: Layout,
+    org: i64,
+    system: System,
+    accounts: Vec<AccountLine>,
+    latest: Option<Snapshot>,
+    history: Vec<String>,
+    allowed: String,
+    admin_roles: String,
+    owners: String,
+    windows: String,
+    reviews: Vec<Review>,
+    month: String,
+    signed: bool,
+    open: usize,
+    can_edit: bool,
+    can_sign: bool,
+    errors: Vec<String>,
+}
+
+async fn system_page(
+    state: &AppState,
+    ctx: &OrgCtx,
+    id: i64,
+    errors: Vec<String>,
+) -> Result<Response, AppError> {
+    let o = ctx.org.clone();
+    let (system, snaps, rows, policy, reviews, open) = state
+        .db(move |c| {
+            let system = accounts::system(c, &o, id)?.ok_or(AppError::NotFound)?;
+            let snaps: Vec<Snapshot> = accounts::snapshots(c, &o)?
+                .into_iter()
+                .filter(|s| s.system_id == Some(id))
+                .collect();
+            let rows = match snaps.first() {
+                Some(s) => accounts::snapshot_accounts(c, s.id)?,
+                None => Vec::new(),
+            };
+            let reviews: Vec<Review> = accounts::reviews(c, &o)?
+                .into_iter()
+                .filter(|r| r.system_id == id)
+                .collect();
+            let open: Vec<Finding> = findings_store::list(c, &o, true)?;
+            Ok((system, snaps, rows, accounts::policy(c, &o)?, reviews, open))
+        })
+        .await?;
+    let prefix = format!("account:{}/", system.data.name);
+    let mine: Vec<&Finding> = open
+        .iter()
+        .filter(|f| f.subject.starts_with(&prefix))
+        .collect();
+    let accounts = rows
+        .iter()
+        .map(|a| {
+            let subject = format!("{prefix}{}", a.account_id);
+            AccountLine {
+                account_id: a.account_id.clone(),
+                name: a.name.clone().unwrap_or_default(),
+                staff_id: a
+                    .staff_id
+                    .clone()
+                    .unwrap_or_else(|| "（共用・事業者）".to_owned()),
+                role: a.role.clone(),
+                enabled: a.enabled,
+                last_login: a.last_login.clone().unwrap_or_default(),
+                mfa: match a.mfa {
+                    Some(true) => "あり",
+                    Some(false) => "なし",
+                    None => "",
+                },
+                password_changed: a.password_changed.clone().unwrap_or_default(),
+                findings: mine
+                    .iter()
+                    .filter(|f| f.subject == subject)
+                    .map(|f| (f.severity.label_ja().to_owned(), f.title.clone()))
+                    .collect(),
+            }
+        })
+        .collect();
+    let history = snaps
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {}（{}件、{}、{}）",
+                jst(s.imported_at),
+                s.file_name,
+                s.row_count,
+                if s.source == "ldap" {
+                    "LDAP"
+                } else {
+                    "ファイル"
+                },
+                s.imported_by
+            )
+        })
+        .collect();
+    let lines = |v: Vec<String>| v.join("\n");
+    let month = month_of(today_jst());
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let html = render(&SystemPage {
+        layout: Layout::org(state, ctx, &system.data.name, "nav.accounts"),
+        org: ctx.org.id.0,
+        allowed: lines(
+            policy
+                .allowed
+                .iter()
+                .filter(|x| x.0 == id)
+                .map(|x| format!("{},{}", x.1, x.2))
+                .collect(),
+        ),
+        admin_roles: lines(
+            policy
+                .admin_roles
+                .iter()
+                .filter(|x| x.0 == id)
+                .map(|x| x.1.clone())
+                .collect(),
+        ),
+        owners: lines(
+            policy
+                .owners
+                .iter()
+                .filter(|x| x.0 == id)
+                .map(|x| format!("{},{}", x.1, x.2))
+                .collect(),
+        ),
+        windows: lines(
+            policy
+                .windows
+                .iter()
+                .filter(|x| x.0 == id)
+                .map(|x| format!("{},{},{}", x.1, x.2, x.3))
+                .collect(),
+        ),
+        signed: reviews.iter().any(|r| r.month == month),
+        reviews,
+        month,
+        open: mine.len(),
+        latest: snaps.first().cloned(),
+        history,
+        accounts,
+        system,
+        can_edit: ctx.role.can(Action::EditRecords),
+        can_sign: ctx.role.can(Action::EditOrgProfile),
+        errors,
+    })?;
+    Ok((status, html).into_response())
+}
+
+/// `GET /o/{org}/accounts/systems/{id}`
+pub async fn system(
+    State(state): State<AppState>,
+    auth: Authed,
+    Path((org, id)): Path<(i64, i64)>,
+) -> Result<Response, AppError> {
+    let ctx = auth.in_org(&state, OrgId(org)).await?;
+    ctx.require(Action::ReadRecords)?;
+    system_page(&state, &ctx, id, Vec::new()).await
+}
+
+/// `POST /o/{org}/accounts/systems/{id}`: changes the system.
+pub async fn update_system(
+    State(state): State<AppState>,
+    auth: Authed,
+    Path((org, id)): Path<(i64, i64)>,
+    axum::Form(f): axum::Form<SystemForm>,
+) -> Result<Response, AppError> {
+    let ctx = auth.in_org(&state, OrgId(org)).await?;
+    ctx.auth.check_csrf(&f.csrf)?;
+    ctx.require(Action::EditRecords)?;
+    let data = match parse_system(&f) {
+        Ok(d) => d,
+        Err(e) => return system_page(&state, &ctx, id, e).await,
+    };
+    let (o, actor) = (ctx.org.clone(), ctx.actor());
+    match state
+        .tx(move |c| {
+            accounts::save_system(c, &o, &actor, Some(id), &data)?;
+            checks::check_accounts(c, &o, &actor, today_jst()).map_err(check_error)?;
+            Ok(())
+        })
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/o/{org}/accounts/systems/{id}")).into_response()),
+        Err(AppError::BadRequest(m)) => system_page(&state, &ctx, id, vec![m]).await,
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PolicyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    allowed: String,
+    #[serde(default)]
+    admin_roles: String,
+    #[serde(default)]
+    owners: String,
+    #[serde(default)]
+    windows: String,
+}
+
+/// Parses the policy text areas (one entry per line, fields separated by commas); Japanese
+/// errors name the box and the line.
+pub fn parse_policy(system_id: i64, f: &PolicyForm) -> Result<Policy, Vec<String>> {
+    let mut errors = Vec::new();
+    let mut p = Policy::default();
+    let lines = |s: &str| -> Vec<(usize, Vec<String>)> {
+        s.lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| {
+                (
+                    i + 1,
+                    l.split([',', '、', '，'])
+                        .map(|x| x.trim().to_owned())
+                        .collect(),
+                )
+            })
+            .collect()
+    };
+    for (n, f) in lines(&f.allowed) {
+        match f.as_slice() {
+            [job, role] if !job.is_empty() && !role.is_empty() => {
+                p.allowed.push((system_id, job.clone(), role.clone()));
+            }
+            _ => errors.push(format!(
+                "「職種ごとに許可する権限」{n}行目: 「職種,権限」の形で入力してください。"
+            )),
+        }
+    }
+    for (n, f) in lines(&f.admin_roles) {
+        match f.as_slice() {
+            [role] if !role.is_empty() => p.admin_roles.push((system_id, role.clone())),
+            _ => errors.push(format!(
+                "「管理者権限」{n}行目: 権限名を1つ入力してください。"
+            )),
+        }
+    }
+    for (n, f) in lines(&f.owners) {
+        match f.as_slice() {
+            [account, owner] if !account.is_empty() && !owner.is_empty() => {
+                p.owners.push((system_id, account.clone(), owner.clone()));
+            }
+            _ => errors.push(format!(
+                "「アカウントの責任者」{n}行目: 「アカウントID,氏名」の形で入力してください。"
+            )),
+        }
+    }
+    for (n, f) in lines(&f.windows) {
+        match f.as_slice() {
+            [account, from, to] => match (parse_date(from), parse_date(to)) {
+                (Ok(a), Ok(b)) if a <= b => {
+                    p.windows
+                        .push((system_id, account.clone(), a.to_string(), b.to_string()));
+                }
+                (Ok(_), Ok(_)) => errors.push(format!(
+                    "「保守作業の期間」{n}行目: 開始日が終了日より後です。"
+                )),
+                _ => errors.push(format!(
+                    "「保守作業の期間」{n}行目: 日付を読めません（例: 2026-11-01）。"
+                )),
+            },
+            _ => errors.push(format!(
+                "「保守作業の期間」{n}行目: 「アカウントID,開始日,終了日」の形で入力してください。"
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(p)
+    } else {
+        Err(errors)
+    }
+}
+
+/// `POST /o/{org}/accounts/systems/{id}/policy`
+pub async fn set_policy(
+    State(state): State<AppState>,
+    auth: Authed,
+    Path((org, id)): Path<(i64, i64)>,
+    axum::Form(f): axum::Form<PolicyForm>,
+) -> Result<Response, AppError> {
+    let ctx = auth.in_org(&state, OrgId(org)).await?;
+    ctx.auth.check_csrf(&f.csrf)?;
+    ctx.require(Action::EditRecords)?;
+    let p = match parse_policy(id, &f) {
+        Ok(p) => p,
+        Err(e) => return system_page(&state, &ctx, id, e).await,
+    };
+    let (o, actor) = (ctx.org.clone(), ctx.actor());
+    state
+        .tx(move |c| {
+            accounts::system(c, &o, id)?.ok_or(AppError::NotFound)?;
+            accounts::set_policy(c, &o, &actor, id, &p)?;
+            checks::check_accounts(c, &o, &actor, today_jst()).map_err(check_error)?;
+            Ok(())
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/o/{org}/accounts/systems/{id}#policy")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ReviewForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /o/{org}/accounts/systems/{id}/review`: the 安全管理責任者 signs off this month's
+/// account review of the system.
+pub async fn sign_review(
+    State(state): State<AppState>,
+    auth: Authed,
+    Path((org, id)): Path<(i64, i64)>,
+    axum::Form(f): axum::Form<ReviewForm>,
+) -> Result<Response, AppError> {
+    let ctx = auth.in_org(&state, OrgId(org)).await?;
+    ctx.auth.check_csrf(&f.csrf)?;
+    ctx.require(Action::EditOrgProfile)?;
+    let (o, actor) = (ctx.org.clone(), ctx.actor());
+    let note = opt(&f.note);
+    state
+        .tx(move |c| {
+            let system = accounts::system(c, &o, id)?.ok_or(AppError::NotFound)?;
+            let snapshot = accounts::snapshots(c, &o)?
+                .into_iter()
+                .find(|s| s.system_id == Some(id));
+            let Some(snapshot) = snapshot else {
+                return Err(AppError::BadRequest(
+                    "アカウント一覧を取り込んでから棚卸を確認してください。".to_owned(),
+                ));
+            };
+            let prefix = format!("account:{}/", system.data.name);
+            let open = findings_store::list(c, &o, true)?
+                .iter()
+                .filter(|f| f.subject.starts_with(&prefix))
+                .count();
+            accounts::sign_review(
+                c,
+                &o,
+                &actor,
+                &Review {
+                    system_id: id,
+                    month: month_of(today_jst()),
+                    snapshot_id: Some(snapshot.id),
+                    open_findings: i64::try_from(open).unwrap_or(i64::MAX),
+                    signed_by: actor.clone(),
+                    signed_at: anzen_store::now_us(),
+                    note,
+                },
+            )?;
+            Ok(())
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/o/{org}/accounts/systems/{id}#review")).into_response())
+}
+
+/// A parsed list waiting for confirmation.
+enum StagedList {
+    Accounts {
+        file_name: String,
+        sha256: String,
+        /// (system id, system name, accounts)
+        systems: Vec<(i64, String, Vec<AccountRecord>)>,
+    },
+    Staff {
+        file_name: String,
+        sha256: String,
+        rows: Vec<StaffRecord>,
+    },
+}
+
+#[derive(Template)]
+#[template(path = "account_import.html")]
+struct ImportPage {
+    layout: Layout,
+    org: i64,
+    errors: Vec<String>,
+    token: String,
+    summary: Vec<String>,
+}
+
+fn import_page(
+    state: &AppState,
+    ctx: &OrgCtx,
+    errors: Vec<String>,
+    token: String,
+    summary: Vec<String>,
+) -> Result<Response, AppError> {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let html = render(&ImportPage {
+        layout: Layout::org(
+            state,
+            ctx,
+            "アカウント一覧・職員名簿の取り込み",
+            "nav.accounts",
+        ),
+        org: ctx.org.id.0,
+        errors,
+        token,
+        summary,
+    })?;
+    Ok((status, html).into_response())
+}
+
+/// `GET /o/{org}/accounts/import`
+pub async fn import_form(
+    State(state): State<AppState>,
+    auth: Authed,
+    Path(org): Path<i64>,
+) -> Result<Response, AppError> {
+    let ctx = auth.in_org(&state, OrgId(org)).await?;
+    ctx.require(Action::EditRecords)?;
+    import_page(&state, &ctx, Vec::new(), String::new(), Vec::new())
+}
+
+/// `POST /o/{org}/accounts/import` (multipart: csrf, kind = accounts|staff, file): parses the
+/// whole file (all or nothing) and shows what it holds against the current snapshots.
+pub async fn import_upload(
+    State(state): State<AppState>,
+    auth: Authed,
+    Path(org): Path<i64>,
+    mut mp: Multipart,
+) -> Result<Response, AppError> {
+    let ctx = auth.in_org(&state, OrgId(org)).await?;
+    let (mut csrf, mut kind, mut file_name, mut bytes) =
+        (String::new(), String::new(), String::new(), Vec::new());
+    while let Some(field) = mp
+        .next_field()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("アップロードを読み取れません: {e}")))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            file_name = field
+                .file_name()
+                .and_then(super::checklist::evidence::clean_file_name)
+                .unwrap_or_default();
+            bytes = field
+                .bytes()
+                .await
+                .map_err(|_| {
+                    AppError::BadRequest("ファイルが大きすぎます（上限 20 MB）。".to_owned())
+                })?
+                .to_vec();
+            continue;
+        }
+        let text = field
+            .text()
+            .await
+            .map_err(|e| AppError::BadRequest(format!("アップロードを読み取れません: {e}")))?;
+        match name.as_str() {
+            "csrf" => csrf = text,
+            "kind" => kind = text,
+            _ => {}
+        }
+    }
+    ctx.auth.check_csrf(&csrf)?;
+    ctx.require(Action::EditRecords)?;
+    if file_name.is_empty() || bytes.is_empty() {
+        return import_page(
+            &state,
+            &ctx,
+            vec!["取り込むファイル（CSV または xlsx）を選んでください。".to_owned()],
+            String::new(),
+            Vec::new(),
+        );
+    }
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let o = ctx.org.clone();
+    let systems = state.db(move |c| Ok(accounts::systems(c, &o)?)).await?;
+    let (staged, summary) = if kind == "staff" {
+        let parsed = match anzen_ingest::parse_staff(&file_name, &bytes) {
+            Ok(p) => p,
+            Err(problems) => {
+                return import_page(
+                    &state,
+                    &ctx,
+                    problems.iter().map(ToString::to_string).collect(),
+                    String::new(),
+                    Vec::new(),
+                );
+            }
+        };
+        let rows: Vec<StaffRecord> = parsed.rows.iter().map(|r| staff_record(&r.row)).collect();
+        let retired = rows.iter().filter(|r| r.retired.is_some()).count();
+        let summary = vec![format!(
+            "職員名簿 {file_name}: {}名（うち退職日のある職員 {retired}名）",
+            rows.len()
+        )];
+        (
+            StagedList::Staff {
+                file_name,
+                sha256,
+                rows,
+            },
+            summary,
+        )
+    } else {
+        let parsed = match anzen_ingest::parse_accounts(&file_name, &bytes) {
+            Ok(p) => p,
+            Err(problems) => {
+                return import_page(
+                    &state,
+                    &ctx,
+                    problems.iter().map(ToString::to_string).collect(),
+                    String::new(),
+                    Vec::new(),
+                );
+            }
+        };
+        let mut errors = Vec::new();
+        let mut by_system: Vec<(i64, String, Vec<AccountRecord>)> = Vec::new();
+        for r in &parsed.rows {
+            let Some(sys) = systems.iter().find(|s| s.data.name == r.row.system.trim()) else {
+                errors.push(format!(
+                    "{file_name} {}行目 『システム』: システム「{}」は登録されていません。先に「アカウント管理」でシステムを登録してください。",
+                    r.line, r.row.system
+                ));
+                continue;
+            };
+            let rec = account_record(&r.row);
+            match by_system.iter_mut().find(|(id, _, _)| *id == sys.id) {
+                Some((_, _, v)) => v.push(rec),
+                None => by_system.push((sys.id, sys.data.name.clone(), vec![rec])),
+            }
+        }
+        if !errors.is_empty() {
+            return import_page(&state, &ctx, errors, String::new(), Vec::new());
+        }
+        let summary = by_system
+            .iter()
+            .map(|(_, name, v)| {
+                format!(
+                    "{name}: {}件（有効 {}件・無効 {}件）",
+                    v.len(),
+                    v.iter().filter(|a| a.enabled).count(),
+                    v.iter().filter(|a| !a.enabled).count()
+                )
+            })
+            .collect();
+        (
+            StagedList::Accounts {
+                file_name,
+                sha256,
+                systems: by_system,
+            },
+            summary,
+        )
+    };
+    let token = stage::put(ctx.org.id.0, &ctx.actor(), staged);
+    import_page(&state, &ctx, Vec::new(), token, summary)
+}
+
+fn account_record(r: &anzen_ingest::AccountRow) -> AccountRecord {
+    AccountRecord {
+        account_id: r.account_id.clone(),
+        name: r.name.clone(),
+        staff_id: r.staff_id.clone(),
+        role: r.role.clone(),
+        enabled: r
+            .status
+            .is_none_or(|s| s == anzen_ingest::AccountStatus::Enabled),
+        last_login: r.last_login.map(|d| d.to_string()),
+        mfa: r.mfa,
+        password_changed: r.password_changed.map(|d| d.to_string()),
+    }
+}
+
+fn staff_record(r: &anzen_ingest::StaffRow) -> StaffRecord {
+    StaffRecord {
+        staff_id: r.staff_id.clone(),
+        name: r.name.clone(),
+        job: r.job.clone(),
+        department: r.department.clone(),
+        hired: r.hired.map(|d| d.to_string()),
+        retired: r.retired.map(|d| d.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    token: String,
+}
+
+/// `POST /o/{org}/accounts/import/confirm`: stores the previewed list as dated snapshots and
+/// re-runs the account rules, in one transaction.
+pub async fn import_confirm(
+    State(state): State<AppState>,
+    auth: Authed,
+    Path(org): Path<i64>,
+    axum::Form(f): axum::Form<ConfirmForm>,
+) -> Result<Response, AppError> {
+    let ctx = auth.in_org(&state, OrgId(org)).await?;
+    ctx.auth.check_csrf(&f.csrf)?;
+    ctx.require(Action::EditRecords)?;
+    let staged = stage::get::<StagedList>(&f.token, ctx.org.id.0, &ctx.actor())
+        .ok_or_else(|| AppError::BadRequest(stage::GONE_JA.to_owned()))?;
+    let (o, actor) = (ctx.org.clone(), ctx.actor());
+    state
+        .tx(move |c| {
+            match staged.as_ref() {
+                StagedList::Staff {
+                    file_name,
+                    sha256,
+                    rows,
+                } => {
+                    let src = Source {
+                        kind: "file",
+                        name: file_name,
+                        sha256,
+                    };
+                    accounts::import_staff(c, &o, &actor, &src, rows)?;
+                }
+                StagedList::Accounts {
+                    file_name,
+                    sha256,
+                    systems,
+                } => {
+                    let src = Source {
+                        kind: "file",
+                        name: file_name,
+                        sha256,
+                    };
+                    for (id, _, rows) in systems {
+                        let system = accounts::system(c, &o, *id)?.ok_or(AppError::NotFound)?;
+                        accounts::import_accounts(c, &o, &actor, &system, &src, rows)?;
+                    }
+                }
+            }
+            checks::check_accounts(c, &o, &actor, today_jst()).map_err(check_error)?;
+            Ok(())
+        })
+        .await?;
+    stage::forget(&f.token);
+    Ok(Redirect::to(&format!("/o/{org}/accounts")).into_response())
+}
+
+/// `GET /o/{org}/accounts/files/{file}`: the アカウント一覧 and 職員名簿 templates.
+pub async fn template(
+    State(state): State<AppState>,
+    auth: Authed,
+    Path((org, file)): Path<(i64, String)>,
+) -> Result<Response, AppError> {
+    use anzen_ingest::TemplateKind;
+    let ctx = auth.in_org(&state, OrgId(org)).await?;
+    ctx.require(Action::ReadRecords)?;
+    let (kind, xlsx) = match file.as_str() {
+        "accounts.csv" => (TemplateKind::Accounts, false),
+        "accounts.xlsx" => (TemplateKind::Accounts, true),
+        "staff.csv" => (TemplateKind::Staff, false),
+        "staff.xlsx" => (TemplateKind::Staff, true),
+        _ => return Err(AppError::NotFound),
+    };
+    Ok(if xlsx {
+        super::attachment(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            &format!("{}-template.xlsx", kind.slug()),
+            anzen_ingest::template_xlsx(kind),
+        )
+    } else {
+        super::attachment(
+            "text/csv; charset=utf-8",
+            &format!("{}-template.csv", kind.slug()),
+            anzen_ingest::template_csv(kind),
+        )
+    })
+}
