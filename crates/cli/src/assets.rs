@@ -38,6 +38,11 @@ pub struct FeedsImportArgs {
 pub enum ImportCommand {
     /// The asset ledger (資産台帳 template; CSV in UTF-8 or CP932, or xlsx).
     Assets(ImportAssetsArgs),
+    /// Account lists (アカウント一覧 template, one or several systems) or, with --ldap, one
+    /// system's accounts read from LDAP / Active Directory.
+    Accounts(crate::accounts::ImportListArgs),
+    /// The staff roster (職員名簿 template, or --ldap).
+    Staff(crate::accounts::ImportListArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -171,7 +176,11 @@ pub fn feeds(cmd: FeedsCommand) -> Result<ExitCode> {
 }
 
 pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
-    let ImportCommand::Assets(args) = cmd;
+    let args = match cmd {
+        ImportCommand::Assets(args) => args,
+        ImportCommand::Accounts(args) => return crate::accounts::import_accounts(args),
+        ImportCommand::Staff(args) => return crate::accounts::import_staff(args),
+    };
     let dir = args.data.dir();
     let (cfg, store, _) = crate::verify::open(&dir)?;
     let org = crate::verify::select_org(&store, args.org.as_deref())?;

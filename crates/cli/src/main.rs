@@ -2,6 +2,7 @@
 //! `export`.
 //! Exit codes: 0 ok, 1 findings or verification failures, 2 usage or input errors.
 
+mod accounts;
 mod assets;
 mod backup;
 mod bench;
