@@ -17,12 +17,12 @@
 //! |---|---|---|---|
 //! | [`RETIRED`] | the 職員番号's 退職日 is before today | high; critical if used after the 退職日, an admin role, or a VPN/directory system | 2-(5) |
 //! | [`UNKNOWN_STAFF`] | the 職員番号 is not in the roster (only when a roster was imported) | medium; high for an admin role | 2-(5) |
-//! | [`INACTIVE`] | the last login is more than `inactive_days` before today | medium | 2-(5) |
+//! | [`INACTIVE`] | the last login is more than `inactive_days` before today (no finding when unknown; vendor accounts with windows are left to `vendor_outside_window`) | medium | 2-(5) |
 //! | [`SHARED_UNOWNED`] | no 職員番号 and the policy names no owner | medium | 2-(5) |
 //! | [`ADMIN_UNOWNED`] | as `shared_unowned`, for an admin role (replaces it) | high | 2-(4), 2-(5) |
 //! | [`ROLE_NOT_ALLOWED`] | the policy lists roles for the system and none fits the staff's 職種 | medium; high for an admin role | 2-(4) |
-//! | [`NO_MFA`] | the system supports 二要素認証 and the account does not use it | low (medium for admin/VPN) before 令和9年度, high from it | 2-(10) |
-//! | [`PASSWORD_OLD`] | neither two-factor nor a 13+ character policy, and the password is more than `password_max_age_days` old | medium | 2-(7) |
+//! | [`NO_MFA`] | the system supports 二要素認証 and the account does not use it (or it is not recorded) | low (medium for admin/VPN) before 令和9年度, high from it | 2-(10) |
+//! | [`PASSWORD_OLD`] | neither two-factor nor a 13+ character policy, and the password is more than `password_max_age_days` old (no finding when the change date is unknown) | medium | 2-(7) |
 //! | [`DUPLICATE`] | one person has two or more enabled accounts of the same kind (admin / ordinary) in one system | low | 2-(5) |
 //! | [`VENDOR_OUTSIDE_WINDOW`] | an account with maintenance windows is enabled outside all of them | high; critical if used after the most recent window ended | 2-(5) |
 //!
@@ -611,8 +611,8 @@ const ITEMS_MFA: &[&str] = &[ITEM_TWO_FACTOR];
 ///
 /// Accounts are matched to the roster by 職員番号 and to systems, the policy and the windows
 /// by system name and アカウントID, all compared as described on [`AccessPolicy`]. The
-/// roster-based rules ([`RETIRED`], [`UNKNOWN_STAFF`], [`ROLE_NOT_ALLOWED`]) are skipped when
-/// `staff` is empty (no roster imported). Accounts of systems missing from `systems` are
+/// roster-based rules ([`RETIRED`], [`UNKNOWN_STAFF`], [`ROLE_NOT_ALLOWED`], [`DUPLICATE`])
+/// are skipped when `staff` is empty (no roster imported). Accounts of systems missing from `systems` are
 /// treated as not supporting two-factor authentication, with no known password policy.
 ///
 /// Runs in time linear in the number of accounts, staff and policy entries.
