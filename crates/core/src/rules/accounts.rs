@@ -17,12 +17,12 @@
 //! |---|---|---|---|
 //! | [`RETIRED`] | the 職員番号's 退職日 is before today | high; critical if used after the 退職日, an admin role, or a VPN/directory system | 2-(5) |
 //! | [`UNKNOWN_STAFF`] | the 職員番号 is not in the roster (only when a roster was imported) | medium; high for an admin role | 2-(5) |
-//! | [`INACTIVE`] | the last login is more than `inactive_days` before today | medium | 2-(5) |
+//! | [`INACTIVE`] | the last login is more than `inactive_days` before today (no finding when unknown; vendor accounts with windows are left to `vendor_outside_window`) | medium | 2-(5) |
 //! | [`SHARED_UNOWNED`] | no 職員番号 and the policy names no owner | medium | 2-(5) |
 //! | [`ADMIN_UNOWNED`] | as `shared_unowned`, for an admin role (replaces it) | high | 2-(4), 2-(5) |
 //! | [`ROLE_NOT_ALLOWED`] | the policy lists roles for the system and none fits the staff's 職種 | medium; high for an admin role | 2-(4) |
-//! | [`NO_MFA`] | the system supports 二要素認証 and the account does not use it | low (medium for admin/VPN) before 令和9年度, high from it | 2-(10) |
-//! | [`PASSWORD_OLD`] | neither two-factor nor a 13+ character policy, and the password is more than `password_max_age_days` old | medium | 2-(7) |
+//! | [`NO_MFA`] | the system supports 二要素認証 and the account does not use it (or it is not recorded) | low (medium for admin/VPN) before 令和9年度, high from it | 2-(10) |
+//! | [`PASSWORD_OLD`] | neither two-factor nor a 13+ character policy, and the password is more than `password_max_age_days` old (no finding when the change date is unknown) | medium | 2-(7) |
 //! | [`DUPLICATE`] | one person has two or more enabled accounts of the same kind (admin / ordinary) in one system | low | 2-(5) |
 //! | [`VENDOR_OUTSIDE_WINDOW`] | an account with maintenance windows is enabled outside all of them | high; critical if used after the most recent window ended | 2-(5) |
 //!
@@ -53,6 +53,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use anzen_catalog::Item;
 use anzen_catalog::evidence::{AutoAnswer, EvidenceRule, Facts, NO_ACCOUNT_FINDINGS, Suggestion};
@@ -296,6 +297,15 @@ fn fold(s: &str) -> Cow<'_, str> {
     if !s.chars().any(needs_fold) {
         return Cow::Borrowed(s);
     }
+    if s.is_ascii() {
+        let mut out = String::with_capacity(s.len());
+        out.extend(
+            s.chars()
+                .filter(|c| !needs_fold(*c) || c.is_ascii_uppercase())
+                .map(|c| c.to_ascii_lowercase()),
+        );
+        return Cow::Owned(out);
+    }
     Cow::Owned(
         s.chars()
             .map(|c| match c {
@@ -311,8 +321,11 @@ fn fold(s: &str) -> Cow<'_, str> {
 fn needs_fold(c: char) -> bool {
     if c.is_ascii() {
         c.is_ascii_uppercase() || c.is_ascii_whitespace() || matches!(c, '_' | '-' | '*')
+    } else if ('\u{3040}'..='\u{9FFF}').contains(&c) {
+        // Kana and kanji have no case; only the middle dot is dropped.
+        c == '・'
     } else {
-        matches!(c, '\u{FF01}'..='\u{FF5E}' | '※' | '・')
+        matches!(c, '\u{FF01}'..='\u{FF5E}' | '※')
             || c.is_whitespace()
             || c.to_lowercase().ne(std::iter::once(c))
     }
@@ -346,18 +359,69 @@ fn days_between(from: Date, to: Date) -> i64 {
     from.until(to).map_or(0, |s| i64::from(s.get_days()))
 }
 
+/// A fast non-cryptographic hasher for the short identifiers indexed here (the FxHash
+/// mix); the data is the organisation's own, so hash flooding is not a concern.
+#[derive(Default, Clone, Copy)]
+struct FxHasher(u64);
+
+impl FxHasher {
+    fn add(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            for (d, b) in w.iter_mut().zip(rest) {
+                *d = *b;
+            }
+            self.add(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 56));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        // The murmur3 finaliser: spreads the input bits to the low bits the table indexes by.
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^ (h >> 33)
+    }
+}
+
+type Fx = BuildHasherDefault<FxHasher>;
+type FxMap<K, V> = HashMap<K, V, Fx>;
+type FxSet<K> = HashSet<K, Fx>;
+
 /// The policy and roster, indexed by folded keys.
 struct Index<'a> {
-    staff: HashMap<String, &'a Staff>,
-    systems: HashMap<String, &'a SystemInfo>,
+    /// 職員番号 → (staff, folded 職種).
+    staff: FxMap<String, (&'a Staff, String)>,
+    systems: FxMap<String, &'a SystemInfo>,
     /// system → 職種 → 権限 (folded; `*` kept as the wildcard).
-    allowed: HashMap<String, HashMap<String, HashSet<String>>>,
+    allowed: FxMap<String, FxMap<String, FxSet<String>>>,
     /// system (or `*`) → admin roles.
-    admin: HashMap<String, HashSet<String>>,
+    admin: FxMap<String, FxSet<String>>,
     /// system → account → owner.
-    owners: HashMap<String, HashMap<String, &'a str>>,
+    owners: FxMap<String, FxMap<String, &'a str>>,
     /// system → account → windows.
-    windows: HashMap<String, HashMap<String, Vec<&'a MaintenanceWindow>>>,
+    windows: FxMap<String, FxMap<String, Vec<&'a MaintenanceWindow>>>,
 }
 
 const ANY: &str = "*";
@@ -378,15 +442,17 @@ impl<'a> Index<'a> {
         windows: &'a [MaintenanceWindow],
     ) -> Index<'a> {
         let mut ix = Index {
-            staff: HashMap::with_capacity(staff.len()),
-            systems: HashMap::new(),
-            allowed: HashMap::new(),
-            admin: HashMap::new(),
-            owners: HashMap::new(),
-            windows: HashMap::new(),
+            staff: FxMap::with_capacity_and_hasher(staff.len(), Fx::default()),
+            systems: FxMap::default(),
+            allowed: FxMap::default(),
+            admin: FxMap::default(),
+            owners: FxMap::default(),
+            windows: FxMap::default(),
         };
         for s in staff {
-            ix.staff.entry(fold(&s.staff_id).into_owned()).or_insert(s);
+            ix.staff
+                .entry(fold(&s.staff_id).into_owned())
+                .or_insert_with(|| (s, fold(&s.job).into_owned()));
         }
         for s in systems {
             ix.systems.entry(fold(&s.name).into_owned()).or_insert(s);
@@ -438,23 +504,19 @@ impl<'a> Index<'a> {
     /// hold `role`.
     fn allows(&self, sys: &str, job: &str, role: &str) -> Option<bool> {
         let jobs = self.allowed.get(sys)?;
-        let job = fold(job);
         let role = fold(role);
-        Some([job.as_ref(), ANY].iter().any(|j| {
+        Some([job, ANY].iter().any(|j| {
             jobs.get(*j)
                 .is_some_and(|roles| roles.contains(ANY) || roles.contains(role.as_ref()))
         }))
     }
 
-    /// The roles the policy allows `job` in `sys` (for the message).
+    /// The roles the policy allows `job` (folded) in `sys` (for the message).
     fn allowed_roles(&self, sys: &str, job: &str, policy: &AccessPolicy) -> Vec<String> {
-        let job = fold(job);
         let mut out: Vec<String> = policy
             .allowed
             .iter()
-            .filter(|(s, j, _)| {
-                fold(s) == sys && (is_wildcard(j) || fold(j).as_ref() == job.as_ref())
-            })
+            .filter(|(s, j, _)| fold(s) == sys && (is_wildcard(j) || fold(j).as_ref() == job))
             .map(|(_, _, r)| r.trim().to_owned())
             .collect();
         out.sort();
@@ -464,18 +526,21 @@ impl<'a> Index<'a> {
 }
 
 /// The account as the messages name it: 「電子カルテ」のアカウント「yamada」（山田 太郎）.
-fn who(a: &Account) -> String {
-    match blank(a.name.as_deref()) {
-        Some(n) => format!(
-            "「{}」のアカウント「{}」（{n}）",
-            a.system.trim(),
-            a.account_id.trim()
-        ),
-        None => format!(
+struct Who<'a>(&'a Account);
+
+impl std::fmt::Display for Who<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let a = self.0;
+        write!(
+            f,
             "「{}」のアカウント「{}」",
             a.system.trim(),
             a.account_id.trim()
-        ),
+        )?;
+        match blank(a.name.as_deref()) {
+            Some(n) => write!(f, "（{n}）"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -483,14 +548,12 @@ fn subject(a: &Account) -> String {
     format!("account:{}/{}", esc(&a.system), esc(&a.account_id))
 }
 
-/// The account's identity; each rule adds the columns it judged.
-fn base_evidence(a: &Account) -> serde_json::Value {
-    json!({
-        "system": a.system.trim(),
-        "account_id": a.account_id.trim(),
-        "staff_id": a.staff_id,
-        "role": a.role.trim(),
-    })
+/// The account's identity, added to the columns each rule judged.
+fn base_evidence(a: &Account, map: &mut serde_json::Map<String, serde_json::Value>) {
+    map.insert("system".into(), json!(a.system.trim()));
+    map.insert("account_id".into(), json!(a.account_id.trim()));
+    map.insert("staff_id".into(), json!(a.staff_id));
+    map.insert("role".into(), json!(a.role.trim()));
 }
 
 fn date_json(d: Option<Date>) -> serde_json::Value {
@@ -515,11 +578,9 @@ impl Made<'_> {
             Some(d) => format!("{}/{subject}/{}", self.rule, esc(d)),
             None => format!("{}/{subject}", self.rule),
         };
-        let mut evidence = base_evidence(self.account);
-        if let (Some(map), serde_json::Value::Object(extra)) =
-            (evidence.as_object_mut(), self.extra)
-        {
-            map.extend(extra);
+        let mut evidence = self.extra;
+        if let Some(map) = evidence.as_object_mut() {
+            base_evidence(self.account, map);
         }
         NewFinding {
             key,
@@ -550,8 +611,8 @@ const ITEMS_MFA: &[&str] = &[ITEM_TWO_FACTOR];
 ///
 /// Accounts are matched to the roster by 職員番号 and to systems, the policy and the windows
 /// by system name and アカウントID, all compared as described on [`AccessPolicy`]. The
-/// roster-based rules ([`RETIRED`], [`UNKNOWN_STAFF`], [`ROLE_NOT_ALLOWED`]) are skipped when
-/// `staff` is empty (no roster imported). Accounts of systems missing from `systems` are
+/// roster-based rules ([`RETIRED`], [`UNKNOWN_STAFF`], [`ROLE_NOT_ALLOWED`], [`DUPLICATE`])
+/// are skipped when `staff` is empty (no roster imported). Accounts of systems missing from `systems` are
 /// treated as not supporting two-factor authentication, with no known password policy.
 ///
 /// Runs in time linear in the number of accounts, staff and policy entries.
@@ -575,14 +636,16 @@ pub fn findings(
     let mfa_required = fy >= mfa_due;
     let no_windows: Vec<&MaintenanceWindow> = Vec::new();
 
-    let mut out: Vec<NewFinding> = Vec::new();
+    let mut out: Vec<NewFinding> = Vec::with_capacity(accounts.len());
     // (system, staff id, admin?) → accounts, in first-seen order.
-    let mut groups: HashMap<(Cow<'_, str>, Cow<'_, str>, bool), usize> = HashMap::new();
+    let mut groups: FxMap<(Cow<'_, str>, Cow<'_, str>, bool), usize> =
+        FxMap::with_capacity_and_hasher(accounts.len(), Fx::default());
     let mut grouped: Vec<(&Staff, bool, Vec<&Account>)> = Vec::new();
 
     // Keys are built from the trimmed system and アカウントID, so they are unique once an
     // account repeated in the input is checked only the first time.
-    let mut seen: HashSet<(&str, &str)> = HashSet::with_capacity(accounts.len());
+    let mut seen: FxSet<(&str, &str)> =
+        FxSet::with_capacity_and_hasher(accounts.len(), Fx::default());
     for a in accounts.iter().filter(|a| a.enabled) {
         if !seen.insert((a.system.trim(), a.account_id.trim())) {
             continue;
@@ -593,31 +656,31 @@ pub fn findings(
         let kind = info.map_or(SystemKind::Other, |s| s.kind);
         let admin = ix.is_admin(&sys, &a.role);
         let staff_id = blank(a.staff_id.as_deref());
-        let own_windows = ix
-            .windows
-            .get(sys.as_ref())
+        let own_windows = Some(&ix.windows)
+            .filter(|w| !w.is_empty())
+            .and_then(|w| w.get(sys.as_ref()))
             .and_then(|m| m.get(acct.as_ref()))
             .unwrap_or(&no_windows);
         let mut retired = false;
 
         match staff_id {
-            Some(id) if roster => match ix.staff.get(fold(id).as_ref()).copied() {
-                Some(s) => {
+            Some(id) if roster => match ix.staff.get_key_value(fold(id).as_ref()) {
+                Some((folded_id, (s, job))) => {
                     if let Some(r) = s.retired
                         && r < today
                     {
                         retired = true;
                         out.push(retired_finding(a, s, r, admin, kind));
-                    } else if let Some(false) = ix.allows(&sys, &s.job, &a.role) {
+                    } else if let Some(false) = ix.allows(&sys, job, &a.role) {
                         out.push(role_finding(
                             a,
                             s,
                             admin,
-                            &ix.allowed_roles(&sys, &s.job, policy),
+                            &ix.allowed_roles(&sys, job, policy),
                         ));
                     }
                     if !retired {
-                        let k = (sys.clone(), fold(id), admin);
+                        let k = (sys.clone(), Cow::Borrowed(folded_id.as_str()), admin);
                         match groups.get(&k) {
                             Some(&i) => {
                                 if let Some(g) = grouped.get_mut(i) {
@@ -712,7 +775,7 @@ fn retired_finding(
         "{}（職員番号 {}）は{retired}に退職していますが、{}が有効なままです。",
         s.name.trim(),
         s.staff_id.trim(),
-        who(a)
+        Who(a)
     );
     if let Some(d) = used_after {
         message.push_str(&format!(
@@ -768,7 +831,7 @@ fn unknown_staff_finding(a: &Account, id: &str, admin: bool) -> NewFinding {
         title: format!("職員番号 {id} が職員名簿にありません"),
         message: format!(
             "{}の職員番号 {id} は職員名簿にありません。職員名簿が最新か、職員番号の誤りがないかを確認し、使用者がいないアカウントは無効化（削除）してください。",
-            who(a)
+            Who(a)
         ),
         extra: json!({ "admin": admin }),
     }
@@ -788,7 +851,7 @@ fn inactive_finding(a: &Account, last: Date, today: Date, opts: &Options) -> New
         title: format!("{}日を超えてログインがありません", opts.inactive_days),
         message: format!(
             "{}の最終ログインは{last}（{days}日前）です。{}日を超えて使われていないアカウントは、不要なら無効化（削除）し、必要なら理由を記録してください。",
-            who(a),
+            Who(a),
             opts.inactive_days
         ),
         extra: json!({
@@ -811,7 +874,7 @@ fn unowned_finding(a: &Account, admin: bool, vendor: bool) -> NewFinding {
             "管理者アカウントの使用者が明確ではありません",
             format!(
                 "{}は管理者権限（{}）を持っていますが、職員番号がなく、使用者（管理責任者）も登録されていません。管理者権限の対象者を明確にするため、個人ごとのアカウントに切り替えるか、アクセス権限表に管理責任者を登録してください。",
-                who(a),
+                Who(a),
                 a.role.trim()
             ),
         )
@@ -823,7 +886,7 @@ fn unowned_finding(a: &Account, admin: bool, vendor: bool) -> NewFinding {
             "共用アカウントの使用者が登録されていません",
             format!(
                 "{}には職員番号がなく、使用者（管理責任者）も登録されていません。複数の職員で一つのIDを使うと、誰が操作したか分からなくなります。個人ごとのアカウントに切り替えるか、不要なら無効化（削除）し、必要な共用・システムアカウントはアクセス権限表に管理責任者を登録してください。",
-                who(a)
+                Who(a)
             ),
         )
     };
@@ -872,7 +935,7 @@ fn role_finding(a: &Account, s: &Staff, admin: bool, allowed: &[String]) -> NewF
             "{}（職員番号 {}、職種「{job}」）の{}に権限「{}」が付与されていますが、アクセス権限表では{allowed_text}。権限を見直すか、業務上必要ならアクセス権限表に追加してください。",
             s.name.trim(),
             s.staff_id.trim(),
-            who(a),
+            Who(a),
             a.role.trim()
         ),
         extra: json!({ "job": job, "allowed_roles": allowed, "admin": admin }),
@@ -908,7 +971,7 @@ fn mfa_finding(a: &Account, severity: Severity, due: FiscalYear, now: FiscalYear
         message: format!(
             "「{}」は二要素認証に対応していますが、{}は{state}。{when}二要素認証（ICカード・生体認証・ワンタイムパスワード等とパスワードの組み合わせ）を有効にしてください。有効にしている場合はアカウント一覧の「二要素認証」を「あり」にしてください。",
             a.system.trim(),
-            who(a)
+            Who(a)
         ),
         extra: json!({ "mfa": a.mfa, "mfa_required_fy": due.0, "fiscal_year": now.0 }),
     }
@@ -939,7 +1002,7 @@ fn password_finding(
         title: format!("パスワードが{}日を超えて変更されていません", opts.password_max_age_days),
         message: format!(
             "{}のパスワードは{changed}（{days}日前）から変更されていません。ガイドラインのパスワード要件は、(a) {long_enough}文字以上、(b) 8文字以上で最長でも2か月以内に変更、(c) 二要素認証と8文字以上、のいずれかです。このアカウントは二要素認証を使っておらず、「{}」の{policy}ため、(b) の定期的な変更（{}日以内）が必要です。パスワードを変更するか、二要素認証を有効にするか、システムの最小文字数を{long_enough}文字以上にしてください。",
-            who(a),
+            Who(a),
             a.system.trim(),
             opts.password_max_age_days
         ),
@@ -971,7 +1034,7 @@ fn vendor_finding(a: &Account, windows: &[&MaintenanceWindow], today: Date) -> N
     };
     let mut message = format!(
         "{}は保守作業期間外ですが有効になっています。保守用アカウントは作業期間中だけ有効にし、終了後は無効化してください。",
-        who(a)
+        Who(a)
     );
     if let Some(e) = last_end {
         message.push_str(&format!("直近の保守作業期間は{e}に終了しています。"));
