@@ -93,6 +93,45 @@ fn import_feeds_check_and_export_from_the_command_line() {
             "[{be}] {text}"
         );
 
+        // Accounts and the roster: the retired nurse's enabled account is reported.
+        let staff = work.join("staff.csv");
+        std::fs::write(
+            &staff,
+            "職員番号,氏名,職種,退職日\r\n1001,山田 太郎,医師,\r\n1002,鈴木 花子,看護師,2026-09-30\r\n",
+        )
+        .expect("write");
+        let accounts = work.join("accounts.csv");
+        std::fs::write(
+            &accounts,
+            "システム,アカウントID,氏名,職員番号,権限,状態\r\n電子カルテ,yamada,山田 太郎,1001,医師,有効\r\n電子カルテ,suzuki,鈴木 花子,1002,看護師,有効\r\n",
+        )
+        .expect("write");
+        let (code, out) = d.run(&["import", "staff", staff.to_str().expect("p")]);
+        assert_eq!(code, 0, "[{be}] {out}");
+        let (code, out) = d.run(&["import", "accounts", accounts.to_str().expect("p")]);
+        assert_eq!(code, 2, "[{be}] unregistered system refused: {out}");
+        let (code, out) = d.run(&[
+            "import",
+            "accounts",
+            accounts.to_str().expect("p"),
+            "--register-systems",
+        ]);
+        assert_eq!(code, 0, "[{be}] {out}");
+        assert!(out.contains("電子カルテ: 2 accounts"), "[{be}] {out}");
+        let (code, out) = d.run(&["check", "--format", "json"]);
+        assert_eq!(code, 1, "[{be}]");
+        let start = out.find('[').expect("json");
+        let end = out.rfind(']').expect("json end");
+        let v: serde_json::Value = serde_json::from_str(&out[start..=end]).expect("json");
+        let retired = v
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|f| f["rule"] == "account.retired")
+            .expect("account.retired reported");
+        assert_eq!(retired["subject"], "account:電子カルテ/suzuki", "[{be}]");
+        assert_eq!(retired["checklist"], serde_json::json!(["2-(5)"]), "[{be}]");
+
         let (code, out) = d.run(&["verify"]);
         assert_eq!(code, 0, "[{be}] {out}");
     }

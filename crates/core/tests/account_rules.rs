@@ -343,7 +343,7 @@ fn no_mfa_only_where_supported_and_high_from_fy2027() {
     a.mfa = Some(false);
     let f = one(run.rule(&a, accounts::NO_MFA));
     assert_eq!(f.severity, Severity::Medium, "VPN before FY2027");
-    assert_eq!(f.checklist, vec!["2-(10)"]);
+    assert_eq!(f.checklist, vec!["2-⑩"]);
     mentions(&f, "sato");
     assert!(f.message.contains("令和9年度"), "{}", f.message);
     let mut ad = account("AD", "sato", Some("1002"), "user");
@@ -391,7 +391,7 @@ fn password_older_than_60_days_without_mfa_or_13_characters() {
     a.password_changed = Some(ago(61));
     let f = one(run.rule(&a, accounts::PASSWORD_OLD));
     assert_eq!(f.severity, Severity::Medium);
-    assert_eq!(f.checklist, vec!["2-(7)"]);
+    assert_eq!(f.checklist, vec!["2-⑦"]);
     mentions(&f, "sato");
     assert!(f.message.contains("61日前") && f.message.contains("13文字以上"));
     // Pattern (c): two-factor.

@@ -119,10 +119,11 @@ pub const UNNEEDED_ACCOUNT_RULES: [&str; 7] = [
 pub const ITEM_ACCESS_RIGHTS: &str = "2-(4)";
 /// 2-(5) 不要なアカウントの削除 (R7 2-⑤).
 pub const ITEM_UNNEEDED_ACCOUNTS: &str = "2-(5)";
-/// R7 2-⑦ パスワードの桁数・定期変更.
-pub const ITEM_PASSWORD: &str = "2-(7)";
-/// R7 2-⑩ 二要素認証 (provisional number).
-pub const ITEM_TWO_FACTOR: &str = "2-(10)";
+/// R7 2-⑦ パスワードの桁数・定期変更. Written with the R7 circled number: the R5/R6 forms have
+/// no password item, and their 2-(7) is security patches (as `rules::assets` uses it).
+pub const ITEM_PASSWORD: &str = "2-⑦";
+/// R7 2-⑩ 二要素認証 (provisional number; circled for the same reason).
+pub const ITEM_TWO_FACTOR: &str = "2-⑩";
 
 /// Days within which the latest 棚卸 sign-off of a system must lie for 2-(5) はい.
 pub const SIGNOFF_MAX_DAYS: i64 = 31;
