@@ -169,6 +169,173 @@ fn vuln_store(args: &VulnBenchArgs) -> Result<()> {
     Ok(())
 }
 
+/// `anzen bench accounts`.
+#[derive(clap::Args, Debug)]
+pub struct AccountsBenchArgs {
+    /// Accounts (spread over 10 systems).
+    #[arg(long, default_value_t = 50_000)]
+    pub accounts: usize,
+    /// Staff in the roster.
+    #[arg(long, default_value_t = 20_000)]
+    pub staff: usize,
+    /// Rule passes to time (the median is reported).
+    #[arg(long, default_value_t = 7)]
+    pub runs: usize,
+}
+
+/// The account audit at hospital scale (issue 6): the 職員名簿 and アカウント一覧 files
+/// parsed (CSV, the import path) beside the full rule pass, in one run.
+pub fn accounts(args: AccountsBenchArgs) -> Result<ExitCode> {
+    use anzen_core::rules::accounts as rules;
+    let today = anzen_web::today_jst();
+    // Deterministic data: every 40th person retired, every 25th account shared, every
+    // 17th without recent login.
+    let mut staff_csv = String::from("職員番号,氏名,職種,部署,入職日,退職日\r\n");
+    let jobs = ["医師", "看護師", "薬剤師", "放射線技師", "医事課", "事務"];
+    for i in 0..args.staff {
+        let retired = if i % 40 == 0 { "2026-06-30" } else { "" };
+        staff_csv.push_str(&format!(
+            "{:06},職員{i},{},部署{},2015-04-01,{retired}\r\n",
+            i,
+            jobs[i % jobs.len()],
+            i % 30
+        ));
+    }
+    let systems = [
+        "電子カルテ",
+        "レセコン",
+        "PACS",
+        "AD",
+        "VPN",
+        "検査",
+        "薬剤",
+        "給食",
+        "透析",
+        "文書",
+    ];
+    let mut accounts_csv = String::from(
+        "システム,アカウントID,氏名,職員番号,権限,状態,最終ログイン,二要素認証,パスワード変更日\r\n",
+    );
+    for i in 0..args.accounts {
+        let person = (i * 7) % args.staff.max(1);
+        let staff_id = if i % 25 == 0 {
+            String::new()
+        } else {
+            format!("{person:06}")
+        };
+        let login = if i % 17 == 0 {
+            "2026-01-10"
+        } else {
+            "2026-11-01"
+        };
+        accounts_csv.push_str(&format!(
+            "{},u{i},職員{person},{staff_id},{},有効,{login},{},2026-09-01\r\n",
+            systems[i % systems.len()],
+            jobs[person % jobs.len()],
+            if i % 3 == 0 { "なし" } else { "あり" }
+        ));
+    }
+    let t = Instant::now();
+    let staff = anzen_ingest::parse_staff("staff.csv", staff_csv.as_bytes())
+        .map_err(|p| anyhow::anyhow!("{} problems", p.len()))?;
+    let staff_parse = t.elapsed();
+    let t = Instant::now();
+    let accounts = anzen_ingest::parse_accounts("accounts.csv", accounts_csv.as_bytes())
+        .map_err(|p| anyhow::anyhow!("{} problems", p.len()))?;
+    let accounts_parse = t.elapsed();
+    let staff: Vec<rules::Staff> = staff
+        .rows
+        .iter()
+        .map(|r| rules::Staff {
+            staff_id: r.row.staff_id.clone(),
+            name: r.row.name.clone(),
+            job: r.row.job.clone(),
+            department: r.row.department.clone(),
+            hired: r.row.hired,
+            retired: r.row.retired,
+        })
+        .collect();
+    let accounts: Vec<rules::Account> = accounts
+        .rows
+        .iter()
+        .map(|r| rules::Account {
+            system: r.row.system.clone(),
+            account_id: r.row.account_id.clone(),
+            name: r.row.name.clone(),
+            staff_id: r.row.staff_id.clone(),
+            role: r.row.role.clone(),
+            enabled: true,
+            last_login: r.row.last_login,
+            mfa: r.row.mfa,
+            password_changed: r.row.password_changed,
+        })
+        .collect();
+    let infos: Vec<rules::SystemInfo> = systems
+        .iter()
+        .enumerate()
+        .map(|(i, s)| rules::SystemInfo {
+            name: (*s).to_owned(),
+            supports_mfa: i % 2 == 0,
+            min_password_len: Some(8),
+            kind: rules::SystemKind::parse(s),
+        })
+        .collect();
+    let policy = rules::AccessPolicy {
+        allowed: systems
+            .iter()
+            .flat_map(|s| {
+                jobs.iter()
+                    .map(move |j| ((*s).to_owned(), (*j).to_owned(), (*j).to_owned()))
+            })
+            .collect(),
+        admin_roles: Vec::new(),
+        named_owners: Vec::new(),
+    };
+    let mut times = Vec::new();
+    let mut n = 0;
+    for _ in 0..args.runs.max(1) {
+        let t = Instant::now();
+        let f = rules::findings(
+            &accounts,
+            &staff,
+            &infos,
+            &policy,
+            &[],
+            &rules::Options::default(),
+            today,
+        );
+        times.push(t.elapsed());
+        n = f.len();
+        drop(f);
+    }
+    times.sort();
+    let median = times[times.len() / 2];
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "| measurement ({} accounts in 10 systems, {} staff) | target | measured |",
+        args.accounts, args.staff
+    );
+    println!("| --- | --- | ---: |");
+    println!(
+        "| parse 職員名簿 CSV ({:.1} MB) | reported | {:.0} ms |",
+        staff_csv.len() as f64 / 1e6,
+        ms(staff_parse)
+    );
+    println!(
+        "| parse アカウント一覧 CSV ({:.1} MB) | reported | {:.0} ms |",
+        accounts_csv.len() as f64 / 1e6,
+        ms(accounts_parse)
+    );
+    println!(
+        "| full account rule pass ({n} findings), median of {} (min {:.0}, max {:.0}) | < 200 ms | {:.0} ms |",
+        times.len(),
+        ms(times[0]),
+        ms(times[times.len() - 1]),
+        ms(median)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 const BATCH: usize = 1_000;
 const ENTRY_LEN: usize = 200;
 

@@ -68,6 +68,8 @@ enum BenchCommand {
     Ledger(bench::BenchArgs),
     /// Vulnerability feed import and matching vs a naive scan (synthetic NVD feed).
     Vuln(bench::VulnBenchArgs),
+    /// The account rules over a hospital-scale account list and roster, with the file parse.
+    Accounts(bench::AccountsBenchArgs),
 }
 
 /// An error that is the user's (bad flag, bad file): exit code 2.
@@ -88,6 +90,7 @@ fn main() -> ExitCode {
         Command::Restore(a) => backup::restore(a),
         Command::Bench(BenchCommand::Ledger(a)) => bench::run(a),
         Command::Bench(BenchCommand::Vuln(a)) => bench::vuln(a),
+        Command::Bench(BenchCommand::Accounts(a)) => bench::accounts(a),
         Command::Import(c) => assets::import(c),
         Command::Feeds(c) => assets::feeds(c),
         Command::Check(a) => assets::check(a),
