@@ -3,12 +3,12 @@
 //! LDAP / Active Directory (`--ldap directory.toml`, see crates/directory/README.md). Each
 //! import is stored as a dated snapshot and the account rules run in the same transaction.
 
+use anzen_web::account_files::{account_record, staff_record};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
 use anzen_directory::DirectoryConfig;
-use anzen_ingest::{AccountRow, AccountStatus, StaffRow};
 use anzen_store::accounts::{self, AccountRecord, Source, StaffRecord};
 use anzen_web::checks;
 use sha2::{Digest, Sha256};
@@ -52,30 +52,6 @@ fn directory(path: &Path) -> Result<DirectoryConfig> {
     let text = String::from_utf8(read(path)?)
         .map_err(|_| UsageError(format!("{}: not UTF-8", path.display())))?;
     toml::from_str(&text).map_err(|e| UsageError(format!("{}: {e}", path.display())).into())
-}
-
-fn account_record(r: &AccountRow) -> AccountRecord {
-    AccountRecord {
-        account_id: r.account_id.clone(),
-        name: r.name.clone(),
-        staff_id: r.staff_id.clone(),
-        role: r.role.clone(),
-        enabled: r.status.is_none_or(|s| s == AccountStatus::Enabled),
-        last_login: r.last_login.map(|d| d.to_string()),
-        mfa: r.mfa,
-        password_changed: r.password_changed.map(|d| d.to_string()),
-    }
-}
-
-fn staff_record(r: &StaffRow) -> StaffRecord {
-    StaffRecord {
-        staff_id: r.staff_id.clone(),
-        name: r.name.clone(),
-        job: r.job.clone(),
-        department: r.department.clone(),
-        hired: r.hired.map(|d| d.to_string()),
-        retired: r.retired.map(|d| d.to_string()),
-    }
 }
 
 fn refuse<T>(name: &str, problems: &[anzen_ingest::Problem]) -> Result<T> {

@@ -2,6 +2,7 @@
 //! `/api/v1`, authentication and the security headers. Thin by design: handlers check
 //! permission, call the store and rules, and render.
 
+pub mod account_files;
 mod api;
 pub mod assets_export;
 mod auth;
@@ -14,6 +15,7 @@ mod metrics;
 mod pages;
 mod security;
 mod stage;
+mod upload;
 mod webauthn;
 
 use std::net::SocketAddr;

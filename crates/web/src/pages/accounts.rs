@@ -4,6 +4,7 @@
 //! findings, the access policy, the history of imports and the monthly 棚卸 sign-off.
 //! Every import re-runs the account rules in the same transaction.
 
+use crate::account_files::{account_record, staff_record};
 use anzen_core::calendar::parse_date;
 use anzen_core::{Action, OrgId};
 use anzen_store::accounts::{
@@ -19,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Layout, jst, render, today_jst};
 use crate::ctx::{Authed, OrgCtx};
-use crate::{AppError, AppState, checks, stage};
+use crate::{AppError, AppState, checks, stage, upload};
 
 /// Largest list accepted.
 pub const MAX_IMPORT_BYTES: usize = 20 * 1024 * 1024;
@@ -676,41 +677,18 @@ pub async fn import_upload(
     State(state): State<AppState>,
     auth: Authed,
     Path(org): Path<i64>,
-    mut mp: Multipart,
+    mp: Multipart,
 ) -> Result<Response, AppError> {
     let ctx = auth.in_org(&state, OrgId(org)).await?;
-    let (mut csrf, mut kind, mut file_name, mut bytes) =
-        (String::new(), String::new(), String::new(), Vec::new());
-    while let Some(field) = mp
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("アップロードを読み取れません: {e}")))?
-    {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "file" {
-            file_name = field
-                .file_name()
-                .and_then(super::checklist::evidence::clean_file_name)
-                .unwrap_or_default();
-            bytes = field
-                .bytes()
-                .await
-                .map_err(|_| {
-                    AppError::BadRequest("ファイルが大きすぎます（上限 20 MB）。".to_owned())
-                })?
-                .to_vec();
-            continue;
-        }
-        let text = field
-            .text()
-            .await
-            .map_err(|e| AppError::BadRequest(format!("アップロードを読み取れません: {e}")))?;
-        match name.as_str() {
-            "csrf" => csrf = text,
-            "kind" => kind = text,
-            _ => {}
-        }
-    }
+    let mut up = upload::read(mp, MAX_IMPORT_BYTES).await?;
+    let file = up.file.take();
+    let (csrf, kind) = (up.field("csrf").to_owned(), up.field("kind").to_owned());
+    let file_name = file
+        .as_ref()
+        .and_then(|f| f.name.as_deref())
+        .and_then(super::checklist::evidence::clean_file_name)
+        .unwrap_or_default();
+    let bytes = file.map(|f| f.bytes).unwrap_or_default();
     ctx.auth.check_csrf(&csrf)?;
     ctx.require(Action::EditRecords)?;
     if file_name.is_empty() || bytes.is_empty() {
@@ -806,32 +784,6 @@ pub async fn import_upload(
     };
     let token = stage::put(ctx.org.id.0, &ctx.actor(), staged);
     import_page(&state, &ctx, Vec::new(), token, summary)
-}
-
-fn account_record(r: &anzen_ingest::AccountRow) -> AccountRecord {
-    AccountRecord {
-        account_id: r.account_id.clone(),
-        name: r.name.clone(),
-        staff_id: r.staff_id.clone(),
-        role: r.role.clone(),
-        enabled: r
-            .status
-            .is_none_or(|s| s == anzen_ingest::AccountStatus::Enabled),
-        last_login: r.last_login.map(|d| d.to_string()),
-        mfa: r.mfa,
-        password_changed: r.password_changed.map(|d| d.to_string()),
-    }
-}
-
-fn staff_record(r: &anzen_ingest::StaffRow) -> StaffRecord {
-    StaffRecord {
-        staff_id: r.staff_id.clone(),
-        name: r.name.clone(),
-        job: r.job.clone(),
-        department: r.department.clone(),
-        hired: r.hired.map(|d| d.to_string()),
-        retired: r.retired.map(|d| d.to_string()),
-    }
 }
 
 #[derive(Deserialize)]

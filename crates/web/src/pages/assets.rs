@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Layout, attachment, jst, render, today_jst};
 use crate::ctx::{Authed, OrgCtx};
-use crate::{AppError, AppState, assets_export, checks, stage};
+use crate::{AppError, AppState, assets_export, checks, stage, upload};
 
 /// Largest ledger file accepted.
 pub const MAX_IMPORT_BYTES: usize = 20 * 1024 * 1024;
@@ -857,40 +857,18 @@ pub async fn import_upload(
     State(state): State<AppState>,
     auth: Authed,
     Path(org): Path<i64>,
-    mut mp: Multipart,
+    mp: Multipart,
 ) -> Result<Response, AppError> {
     let ctx = auth.in_org(&state, OrgId(org)).await?;
-    let (mut csrf, mut file_name, mut bytes) = (String::new(), String::new(), Vec::new());
-    while let Some(field) = mp
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("アップロードを読み取れません: {e}")))?
-    {
-        match field.name().unwrap_or_default() {
-            "file" => {
-                file_name = field
-                    .file_name()
-                    .and_then(super::checklist::evidence::clean_file_name)
-                    .unwrap_or_default();
-                bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|_| {
-                        AppError::BadRequest(format!(
-                            "ファイルが大きすぎます（上限 {} MB）。",
-                            MAX_IMPORT_BYTES / 1024 / 1024
-                        ))
-                    })?
-                    .to_vec();
-            }
-            "csrf" => {
-                csrf = field.text().await.map_err(|e| {
-                    AppError::BadRequest(format!("アップロードを読み取れません: {e}"))
-                })?;
-            }
-            _ => {}
-        }
-    }
+    let mut up = upload::read(mp, MAX_IMPORT_BYTES).await?;
+    let file = up.file.take();
+    let csrf = up.field("csrf").to_owned();
+    let file_name = file
+        .as_ref()
+        .and_then(|f| f.name.as_deref())
+        .and_then(super::checklist::evidence::clean_file_name)
+        .unwrap_or_default();
+    let bytes = file.map(|f| f.bytes).unwrap_or_default();
     ctx.auth.check_csrf(&csrf)?;
     ctx.require(Action::EditRecords)?;
     if file_name.is_empty() || bytes.is_empty() {

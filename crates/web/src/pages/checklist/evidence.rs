@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::{checklist_url, client_scope, edition_for, org_catalog, parse_fy};
 use crate::ctx::Authed;
 use crate::pages::jst;
-use crate::{AppError, AppState};
+use crate::{AppError, AppState, upload};
 
 /// Largest evidence file accepted (the route's body limit is a little above it).
 pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
@@ -142,42 +142,19 @@ struct UploadForm {
     content: Vec<u8>,
 }
 
-async fn read_upload(mut mp: Multipart) -> Result<UploadForm, AppError> {
-    let mut f = UploadForm::default();
-    let too_large = || {
-        AppError::BadRequest(format!(
-            "ファイルが大きすぎます（上限 {} MB）。",
-            MAX_FILE_BYTES / 1024 / 1024
-        ))
-    };
-    while let Some(field) = mp.next_field().await.map_err(|e| {
-        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            too_large()
-        } else {
-            AppError::BadRequest(format!("アップロードを読み取れません: {e}"))
-        }
-    })? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "file" {
-            f.file_name = field.file_name().map(str::to_owned);
-            f.content_type = field.content_type().map(str::to_owned);
-            f.content = field.bytes().await.map_err(|_| too_large())?.to_vec();
-            continue;
-        }
-        let text = field
-            .text()
-            .await
-            .map_err(|e| AppError::BadRequest(format!("アップロードを読み取れません: {e}")))?;
-        match name.as_str() {
-            "csrf" => f.csrf = text,
-            "fy" => f.fy = Some(text),
-            "item" => f.item = text,
-            "note" => f.note = text,
-            "client" => f.client = text.trim().parse().ok(),
-            _ => {}
-        }
-    }
-    Ok(f)
+async fn read_upload(mp: Multipart) -> Result<UploadForm, AppError> {
+    let mut up = upload::read(mp, MAX_FILE_BYTES).await?;
+    let file = up.file.take();
+    Ok(UploadForm {
+        csrf: up.field("csrf").to_owned(),
+        fy: up.fields.get("fy").cloned(),
+        item: up.field("item").to_owned(),
+        note: up.field("note").to_owned(),
+        client: up.field("client").trim().parse().ok(),
+        file_name: file.as_ref().and_then(|f| f.name.clone()),
+        content_type: file.as_ref().and_then(|f| f.content_type.clone()),
+        content: file.map(|f| f.bytes).unwrap_or_default(),
+    })
 }
 
 /// `POST /o/{org}/checklist/evidence` (multipart: csrf, fy, item, file, note): attaches a

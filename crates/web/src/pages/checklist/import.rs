@@ -25,7 +25,7 @@ use super::{checklist_url, export_error, org_catalog};
 use crate::ctx::{Authed, OrgCtx};
 use crate::pages::{Layout, render, today_jst};
 use crate::{AppError, AppState};
-use crate::{checklist_export, stage};
+use crate::{checklist_export, stage, upload};
 
 /// Largest workbook accepted (official checklists are a few hundred KB).
 pub const MAX_WORKBOOK_BYTES: usize = 10 * 1024 * 1024;
@@ -288,47 +288,18 @@ pub async fn upload(
     State(state): State<AppState>,
     auth: Authed,
     Path(org): Path<i64>,
-    mut mp: Multipart,
+    mp: Multipart,
 ) -> Result<Response, AppError> {
     let ctx = auth.in_org(&state, OrgId(org)).await?;
-    let (mut csrf, mut fy, mut form, mut file_name, mut bytes) = (
-        String::new(),
-        String::new(),
-        String::new(),
-        None,
-        Vec::new(),
+    let mut up = upload::read(mp, MAX_WORKBOOK_BYTES).await?;
+    let file = up.file.take();
+    let (csrf, fy, form) = (
+        up.field("csrf").to_owned(),
+        up.field("fy").to_owned(),
+        up.field("form").to_owned(),
     );
-    while let Some(field) = mp
-        .next_field()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("アップロードを読み取れません: {e}")))?
-    {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "file" {
-            file_name = field.file_name().map(str::to_owned);
-            bytes = field
-                .bytes()
-                .await
-                .map_err(|_| {
-                    AppError::BadRequest(format!(
-                        "ファイルが大きすぎます（上限 {} MB）。",
-                        MAX_WORKBOOK_BYTES / 1024 / 1024
-                    ))
-                })?
-                .to_vec();
-            continue;
-        }
-        let text = field
-            .text()
-            .await
-            .map_err(|e| AppError::BadRequest(format!("アップロードを読み取れません: {e}")))?;
-        match name.as_str() {
-            "csrf" => csrf = text,
-            "fy" => fy = text,
-            "form" => form = text,
-            _ => {}
-        }
-    }
+    let file_name = file.as_ref().and_then(|f| f.name.clone());
+    let bytes = file.map(|f| f.bytes).unwrap_or_default();
     ctx.auth.check_csrf(&csrf)?;
     ctx.require(Action::EditOrgProfile)?;
     let mut errors = Vec::new();
