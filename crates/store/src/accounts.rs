@@ -593,3 +593,59 @@ pub fn reviews(conn: &mut Conn, org: &Org) -> Result<Vec<Review>, StoreError> {
     })
     .collect()
 }
+
+/// The assets (台帳 ids) a system runs on.
+pub fn system_assets(conn: &mut Conn, org: &Org, system_id: i64) -> Result<Vec<i64>, StoreError> {
+    conn.query(
+        "SELECT sa.asset_id FROM system_assets sa JOIN systems s ON s.id = sa.system_id \
+         WHERE s.org_id = $1 AND sa.system_id = $2 ORDER BY sa.asset_id",
+        params![org.id.0, system_id],
+    )?
+    .iter()
+    .map(|r| r.i64(0))
+    .collect()
+}
+
+/// Sets the assets a system runs on (ids of the organisation's assets only), audited.
+pub fn set_system_assets(
+    conn: &mut Conn,
+    org: &Org,
+    actor: &str,
+    system_id: i64,
+    asset_ids: &[i64],
+) -> Result<(), StoreError> {
+    system(conn, org, system_id)?
+        .ok_or_else(|| StoreError::NotFound(format!("system {system_id}")))?;
+    let mine: Vec<i64> = crate::assets::list(conn, org)?
+        .iter()
+        .map(|a| a.id)
+        .collect();
+    if let Some(bad) = asset_ids.iter().find(|id| !mine.contains(id)) {
+        return Err(StoreError::NotFound(format!("asset {bad}")));
+    }
+    let before = system_assets(conn, org, system_id)?;
+    let mut after: Vec<i64> = asset_ids.to_vec();
+    after.sort_unstable();
+    after.dedup();
+    if before == after {
+        return Ok(());
+    }
+    conn.execute(
+        "DELETE FROM system_assets WHERE system_id = $1",
+        params![system_id],
+    )?;
+    for id in &after {
+        conn.execute(
+            "INSERT INTO system_assets (system_id, asset_id) VALUES ($1, $2)",
+            params![system_id, *id],
+        )?;
+    }
+    audit::record(
+        conn,
+        org,
+        actor,
+        "system.assets",
+        &serde_json::json!({ "system_id": system_id, "before": before, "after": after }),
+    )?;
+    Ok(())
+}

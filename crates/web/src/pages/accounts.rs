@@ -257,6 +257,8 @@ struct SystemPage {
     owners: String,
     windows: String,
     reviews: Vec<Review>,
+    /// (asset id, label, linked) of the organisation's assets in service.
+    assets: Vec<(i64, String, bool)>,
     month: String,
     signed: bool,
     open: usize,
@@ -272,7 +274,7 @@ async fn system_page(
     errors: Vec<String>,
 ) -> Result<Response, AppError> {
     let o = ctx.org.clone();
-    let (system, snaps, rows, policy, reviews, open) = state
+    let (system, snaps, rows, policy, reviews, open, assets) = state
         .db(move |c| {
             let system = accounts::system(c, &o, id)?.ok_or(AppError::NotFound)?;
             let snaps: Vec<Snapshot> = accounts::snapshots(c, &o)?
@@ -288,7 +290,35 @@ async fn system_page(
                 .filter(|r| r.system_id == id)
                 .collect();
             let open: Vec<Finding> = findings_store::list(c, &o, true)?;
-            Ok((system, snaps, rows, accounts::policy(c, &o)?, reviews, open))
+            let linked = accounts::system_assets(c, &o, id)?;
+            let assets: Vec<(i64, String, bool)> = anzen_store::assets::list(c, &o)?
+                .into_iter()
+                .filter(|a| {
+                    a.data.status != anzen_core::asset::AssetStatus::Retired
+                        || linked.contains(&a.id)
+                })
+                .map(|a| {
+                    (
+                        a.id,
+                        format!(
+                            "{} {}（{}）",
+                            a.data.key,
+                            a.data.name,
+                            a.data.kind.label_ja()
+                        ),
+                        linked.contains(&a.id),
+                    )
+                })
+                .collect();
+            Ok((
+                system,
+                snaps,
+                rows,
+                accounts::policy(c, &o)?,
+                reviews,
+                open,
+                assets,
+            ))
         })
         .await?;
     let prefix = format!("account:{}/", system.data.name);
@@ -384,6 +414,7 @@ async fn system_page(
                 .collect(),
         ),
         signed: reviews.iter().any(|r| r.month == month),
+        assets,
         reviews,
         month,
         open: mine.len(),
@@ -876,4 +907,32 @@ pub async fn template(
             anzen_ingest::template_csv(kind),
         )
     })
+}
+
+/// `POST /o/{org}/accounts/systems/{id}/assets` (form fields `asset` repeated): the assets
+/// the system runs on.
+pub async fn set_assets(
+    State(state): State<AppState>,
+    auth: Authed,
+    Path((org, id)): Path<(i64, i64)>,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let ctx = auth.in_org(&state, OrgId(org)).await?;
+    let csrf = pairs
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default();
+    ctx.auth.check_csrf(csrf)?;
+    ctx.require(Action::EditRecords)?;
+    let ids: Vec<i64> = pairs
+        .iter()
+        .filter(|(k, _)| k == "asset")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let (o, actor) = (ctx.org.clone(), ctx.actor());
+    state
+        .tx(move |c| Ok(accounts::set_system_assets(c, &o, &actor, id, &ids)?))
+        .await?;
+    Ok(Redirect::to(&format!("/o/{org}/accounts/systems/{id}#system-assets")).into_response())
 }

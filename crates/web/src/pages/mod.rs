@@ -147,6 +147,10 @@ pub fn routes() -> Router<AppState> {
             post(accounts::sign_review),
         )
         .route(
+            "/o/{org}/accounts/systems/{id}/assets",
+            post(accounts::set_assets),
+        )
+        .route(
             "/o/{org}/accounts/import",
             get(accounts::import_form)
                 .post(accounts::import_upload)

@@ -172,6 +172,43 @@ async fn accounts_body(app: App) {
         "[{be}] the 2-⑤ evidence names the open finding"
     );
 
+    // The system runs on an asset of the ledger.
+    let res = staff
+        .post(
+            &format!("/o/{a}/assets"),
+            &[
+                ("key", "SV-01"),
+                ("kind", "server"),
+                ("name", "電子カルテサーバ"),
+                ("status", "active"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}] asset");
+    let asset_id = location(&res).rsplit('/').next().expect("id").to_owned();
+    let res = staff
+        .post(
+            &format!("{system_page}/assets"),
+            &[("asset", asset_id.as_str())],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}] link");
+    let (_, html) = staff.text(&system_page).await;
+    assert!(
+        html.contains(&format!(
+            "value=\"{asset_id}\" checked> SV-01 電子カルテサーバ"
+        )),
+        "[{be}] {html}"
+    );
+    let res = staff
+        .post(&format!("{system_page}/assets"), &[("asset", "999999")])
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_FOUND,
+        "[{be}] another organisation's asset id"
+    );
+
     // B sees nothing of A's.
     let b_admin = app.sign_in(&s.b_admin).await;
     assert_eq!(
