@@ -495,7 +495,7 @@ pub fn parse_policy(system_id: i64, f: &PolicyForm) -> Result<Policy, Vec<String
             .map(|(i, l)| {
                 (
                     i + 1,
-                    l.split([',', '、', '，'])
+                    l.split([',', '、', '，', '\t'])
                         .map(|x| x.trim().to_owned())
                         .collect(),
                 )

@@ -118,7 +118,7 @@ async fn accounts_body(app: App) {
         .post(
             &format!("{system_page}/policy"),
             &[
-                ("allowed", "医師,医師\n看護師,看護師"),
+                ("allowed", "医師\t医師\n看護師,看護師"),
                 ("admin_roles", "システム管理者"),
                 ("owners", "admin,佐藤 花子"),
                 ("windows", ""),
