@@ -51,7 +51,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use anzen_catalog::Item;
-use anzen_catalog::evidence::{AutoAnswer, CONTACT_CHART_COMPLETE, EvidenceRule, Facts, Suggestion};
+use anzen_catalog::evidence::{
+    AutoAnswer, CONTACT_CHART_COMPLETE, EvidenceRule, Facts, Suggestion,
+};
 use jiff::civil::Date;
 use jiff::{Span, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -523,7 +525,8 @@ pub struct Deadline {
 
 const SOURCE_PPC: &str = "個人情報保護法第26条・同法施行規則第7条（shared/domain/guideline-content.md §5.2; https://www.ppc.go.jp/personalinfo/legal/leakAction/ , https://www.businesslawyers.jp/practices/1433）";
 const SOURCE_FUHYO: &str = "医療情報システムの安全管理に関するガイドライン第5.2版 付表 ⑧ 報告先と内容一覧（shared/seeds/003; 「医療機関等におけるサイバーセキュリティ対策の強化について」医政総発1029第1号ほか 平成30年10月29日）";
-const SOURCE_CHART: &str = "医療法第25条第1項に基づく立入検査要綱 2-19 ③（shared/seeds/002; guideline-content.md §5.1）";
+const SOURCE_CHART: &str =
+    "医療法第25条第1項に基づく立入検査要綱 2-19 ③（shared/seeds/002; guideline-content.md §5.1）";
 
 const DAY_COUNT_NOTE: &str = "期限日は発覚日（日本時間）に日数を加えた日として表示しています。初日の算入と、期限が土日祝日に当たる場合の扱いは出典に記載がないため要確認です。";
 
@@ -660,9 +663,15 @@ pub fn report_deadlines(discovered: Timestamp, kind: &IncidentKind) -> Vec<Deadl
             source: SOURCE_PPC,
         });
         let (days, rule) = if kind.malicious {
-            (60, "確報は「30日以内(③の場合は60日以内)」— ③ 不正の目的をもって行われたおそれがあるため60日以内")
+            (
+                60,
+                "確報は「30日以内(③の場合は60日以内)」— ③ 不正の目的をもって行われたおそれがあるため60日以内",
+            )
         } else {
-            (30, "確報は「30日以内(③の場合は60日以内)」— ③に当たらないため30日以内")
+            (
+                30,
+                "確報は「30日以内(③の場合は60日以内)」— ③に当たらないため30日以内",
+            )
         };
         out.push(Deadline {
             body: ReportBody::Ppc,
@@ -670,10 +679,7 @@ pub fn report_deadlines(discovered: Timestamp, kind: &IncidentKind) -> Vec<Deadl
             obligation,
             due: Some(plus_days(day, days)),
             due_latest: None,
-            basis: format!(
-                "{rule}（発覚日 {}）。{why}{DAY_COUNT_NOTE}",
-                wareki(day)
-            ),
+            basis: format!("{rule}（発覚日 {}）。{why}{DAY_COUNT_NOTE}", wareki(day)),
             source: SOURCE_PPC,
         });
         out.push(Deadline {
