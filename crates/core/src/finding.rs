@@ -133,6 +133,38 @@ pub struct Recorded {
     pub id: i64,
     pub key: String,
     pub open: bool,
+    /// [`fingerprint`] of the recorded content, so an unchanged open finding is left alone.
+    pub fingerprint: u64,
+}
+
+/// A fingerprint of a finding's content (severity, title, message, checklist, evidence,
+/// due date): equal when nothing the user sees changed. Only compared within one process.
+pub fn fingerprint(
+    severity: &str,
+    title: &str,
+    message: &str,
+    checklist: &str,
+    evidence_json: &str,
+    due_hint: Option<&str>,
+) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut h = DefaultHasher::new();
+    (severity, title, message, checklist, evidence_json, due_hint).hash(&mut h);
+    h.finish()
+}
+
+impl NewFinding {
+    /// [`fingerprint`] of this finding as it would be recorded.
+    pub fn fingerprint(&self) -> u64 {
+        fingerprint(
+            self.severity.code(),
+            &self.title,
+            &self.message,
+            &self.checklist.join(","),
+            &self.evidence.to_string(),
+            self.due_hint.as_deref(),
+        )
+    }
 }
 
 /// What to do with the recorded findings of the rules that were run.
@@ -140,8 +172,10 @@ pub struct Recorded {
 pub struct Plan<'a> {
     /// New conditions.
     pub open: Vec<&'a NewFinding>,
-    /// Still there: refresh the text and evidence (id, new content).
+    /// Still there with changed content: refresh the text and evidence (id, new content).
     pub refresh: Vec<(i64, &'a NewFinding)>,
+    /// Still there, unchanged: nothing to write.
+    pub unchanged: usize,
     /// Resolved earlier, back now.
     pub reopen: Vec<(i64, &'a NewFinding)>,
     /// Open, but the condition is gone.
@@ -160,6 +194,7 @@ pub fn reconcile<'a>(recorded: &[Recorded], current: &'a [NewFinding]) -> Plan<'
     for r in recorded {
         seen.insert(r.key.as_str(), ());
         match (now.get(r.key.as_str()), r.open) {
+            (Some(f), true) if f.fingerprint() == r.fingerprint => plan.unchanged += 1,
             (Some(f), true) => plan.refresh.push((r.id, f)),
             (Some(f), false) => plan.reopen.push((r.id, f)),
             (None, true) => plan.resolve.push(r.id),
@@ -198,6 +233,7 @@ mod tests {
             id,
             key: key.into(),
             open,
+            fingerprint: 0,
         }
     }
 
@@ -221,6 +257,19 @@ mod tests {
         );
         assert_eq!(plan.reopen.iter().map(|x| x.0).collect::<Vec<_>>(), vec![2]);
         assert_eq!(plan.resolve, vec![3]);
+    }
+
+    #[test]
+    fn unchanged_open_findings_are_left_alone() {
+        let now = vec![f("a"), f("b")];
+        let mut a = rec(1, "a", true);
+        a.fingerprint = now[0].fingerprint();
+        let plan = reconcile(&[a, rec(2, "b", true)], &now);
+        assert_eq!(plan.unchanged, 1);
+        assert_eq!(
+            plan.refresh.iter().map(|x| x.0).collect::<Vec<_>>(),
+            vec![2]
+        );
     }
 
     #[test]

@@ -119,17 +119,30 @@ pub fn recorded(
     rule_prefixes: &[&str],
 ) -> Result<Vec<Recorded>, StoreError> {
     let rows = conn.query(
-        "SELECT id, finding_key, rule, status FROM findings WHERE org_id = $1",
+        "SELECT id, finding_key, rule, status, severity, title, message, checklist, evidence, \
+         due_hint FROM findings WHERE org_id = $1",
         params![org.id.0],
     )?;
     let mut out = Vec::new();
     for r in rows {
         let rule = r.string(2)?;
         if rule_prefixes.iter().any(|p| rule.starts_with(p)) {
+            // The evidence is stored as serde_json wrote it; re-serialising the parsed value
+            // gives the same text as a NewFinding's (both sort object keys).
+            let evidence: serde_json::Value = serde_json::from_str(&r.string(8)?)
+                .map_err(|e| StoreError::Decode(format!("finding evidence: {e}")))?;
             out.push(Recorded {
                 id: r.i64(0)?,
                 key: r.string(1)?,
                 open: r.string(3)? == "open",
+                fingerprint: anzen_core::finding::fingerprint(
+                    &r.string(4)?,
+                    &r.string(5)?,
+                    &r.string(6)?,
+                    &r.string(7)?,
+                    &evidence.to_string(),
+                    r.opt_string(9)?.as_deref(),
+                ),
             });
         }
     }
@@ -242,7 +255,7 @@ pub fn apply(
         opened: plan.open.len(),
         reopened: plan.reopen.len(),
         resolved: plan.resolve.len(),
-        still_open: plan.refresh.len(),
+        still_open: plan.refresh.len() + plan.unchanged,
     })
 }
 

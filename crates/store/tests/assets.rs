@@ -245,8 +245,18 @@ fn findings_open_resolve_reopen_and_keep_tracking() {
         };
         c.transaction(|c| findings::set_tracking(c, &org, "officer", a_id, &t))
             .expect("track");
-        // "a" is gone: resolved, tracking kept; then back: reopened.
+        let b_before = findings::list(&mut c, &org, true).expect("list")[0].clone();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        // "a" is gone: resolved, tracking kept; then back: reopened. "b" is unchanged: not
+        // rewritten (its fingerprint matches), so its last_seen stays.
         let second = run(&mut c, &[nf("b", Severity::Critical)]);
+        let b_after = findings::get(&mut c, &org, b_before.id)
+            .expect("get")
+            .expect("b");
+        assert_eq!(
+            b_after.last_seen, b_before.last_seen,
+            "{b} unchanged finding not rewritten"
+        );
         assert_eq!((second.resolved, second.still_open), (1, 1), "{b}");
         let a = findings::get(&mut c, &org, a_id).expect("get").expect("a");
         assert!(!a.open && a.resolved_at.is_some(), "{b}");
