@@ -13,7 +13,6 @@ use anzen_store::accounts::{
 use anzen_store::findings::{self as findings_store, Finding};
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -131,11 +130,7 @@ async fn list_page(
             )
         },
     );
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = super::form_status(errors.is_empty());
     let html = render(&ListPage {
         layout: Layout::org(state, ctx, "アカウント管理", "nav.accounts"),
         org: ctx.org.id.0,
@@ -373,11 +368,7 @@ async fn system_page(
         .collect();
     let lines = |v: Vec<String>| v.join("\n");
     let month = month_of(today_jst());
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = super::form_status(errors.is_empty());
     let html = render(&SystemPage {
         layout: Layout::org(state, ctx, &system.data.name, "nav.accounts"),
         org: ctx.org.id.0,
@@ -671,11 +662,7 @@ fn import_page(
     token: String,
     summary: Vec<String>,
 ) -> Result<Response, AppError> {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = super::form_status(errors.is_empty());
     let html = render(&ImportPage {
         layout: Layout::org(
             state,

@@ -14,7 +14,6 @@ use anzen_store::ledger::{self, EntryQuery};
 use anzen_store::vuln_feeds;
 use askama::Template;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -400,11 +399,7 @@ fn form_page(
     errors: Vec<String>,
     extra: (Vec<Finding>, Vec<HistoryLine>),
 ) -> Result<Response, AppError> {
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = super::form_status(errors.is_empty());
     let title = if id.is_some() {
         "資産の編集"
     } else {
@@ -818,11 +813,7 @@ struct ImportPage {
 }
 
 fn import_page(page: ImportPage) -> Result<Response, AppError> {
-    let status = if page.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = super::form_status(page.errors.is_empty());
     Ok((status, render(&page)?).into_response())
 }
 

@@ -256,6 +256,15 @@ impl Layout {
 }
 
 /// Renders an askama template into an HTML response.
+/// 200 for a page, 422 when it shows errors of what the user submitted.
+pub fn form_status(ok: bool) -> axum::http::StatusCode {
+    if ok {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
 /// A download: the body with its type and file name (ASCII names).
 pub fn attachment(content_type: &str, name: &str, body: Vec<u8>) -> Response {
     (

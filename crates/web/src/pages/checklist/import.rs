@@ -16,7 +16,6 @@ use anzen_core::{Action, OrgId};
 use anzen_store::catalog_editions::{self, NewEdition};
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -256,11 +255,9 @@ fn page(
     errors: Vec<String>,
     staged: Option<StagedView>,
 ) -> Result<Response, AppError> {
-    let status = if errors.is_empty() && staged.as_ref().is_none_or(|s| s.problems.is_empty()) {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = super::super::form_status(
+        errors.is_empty() && staged.as_ref().is_none_or(|s| s.problems.is_empty()),
+    );
     let html = render(&ImportPage {
         layout: Layout::org(state, ctx, "チェックリストの版の取り込み", "nav.checklist"),
         org: ctx.org.id.0,

@@ -27,7 +27,6 @@ use anzen_store::evidence::{self as evidence_store, EvidenceFile};
 use anzen_store::orgs::Org;
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -454,11 +453,7 @@ async fn page_for(
     let answered = groups.iter().map(|g| g.answered).sum();
     let t = ctx.auth.t;
     let layout = Layout::org(state, ctx, t.s("checklist.title"), "nav.checklist");
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = super::form_status(errors.is_empty());
     let page = render(&ChecklistPage {
         layout,
         org: ctx.org.id.0,
