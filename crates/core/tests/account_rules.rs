@@ -625,3 +625,29 @@ fn system_kinds_parse_from_free_text() {
     assert_eq!(SystemKind::parse("SSL-VPN"), SystemKind::RemoteAccess);
     assert_eq!(SystemKind::parse("検査"), SystemKind::Other);
 }
+
+#[test]
+fn subjects_of_a_system_share_its_prefix_even_with_a_slash_in_the_name() {
+    // Pages find a system's findings by this prefix; the name must be escaped the same way.
+    let a = account(" PACS/RIS ", "dr%1", None, "参照");
+    let found = findings(
+        &[a],
+        &[],
+        &[system("PACS/RIS", SystemKind::Pacs, false, None)],
+        &AccessPolicy::default(),
+        &[],
+        &Options::default(),
+        TODAY,
+    );
+    let f = found.first().expect("a shared-account finding");
+    assert_eq!(f.subject, accounts::account_subject("PACS/RIS", "dr%1"));
+    assert_eq!(f.subject, "account:PACS%2FRIS/dr%251");
+    assert!(
+        f.subject
+            .starts_with(&accounts::system_subject_prefix("PACS/RIS"))
+    );
+    assert!(
+        !f.subject
+            .starts_with(&accounts::system_subject_prefix("PACS"))
+    );
+}

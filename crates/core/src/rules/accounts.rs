@@ -545,8 +545,19 @@ impl std::fmt::Display for Who<'_> {
     }
 }
 
+/// The subject prefix shared by the findings of one system's accounts:
+/// `account:{system}/` (`/` and `%` in the name escaped, surrounding spaces trimmed).
+pub fn system_subject_prefix(system: &str) -> String {
+    format!("account:{}/", esc(system))
+}
+
+/// The finding subject of an account: [`system_subject_prefix`] + the escaped アカウントID.
+pub fn account_subject(system: &str, account_id: &str) -> String {
+    format!("{}{}", system_subject_prefix(system), esc(account_id))
+}
+
 fn subject(a: &Account) -> String {
-    format!("account:{}/{}", esc(&a.system), esc(&a.account_id))
+    account_subject(&a.system, &a.account_id)
 }
 
 /// The account's identity, added to the columns each rule judged.

@@ -68,8 +68,21 @@ fn description(a: &AssetData) -> AssetDescription {
     }
 }
 
+/// The subject prefix of asset findings.
+const ASSET_SUBJECT: &str = "asset:";
+
+/// The finding subject of the asset with 資産ID `key`: `asset:{key}`.
+pub fn asset_subject(key: &str) -> String {
+    format!("{ASSET_SUBJECT}{key}")
+}
+
+/// The 資産ID an asset finding's subject names, if it is one.
+pub fn asset_key(subject: &str) -> Option<&str> {
+    subject.strip_prefix(ASSET_SUBJECT)
+}
+
 fn subject(a: &AssetData) -> String {
-    format!("asset:{}", a.key)
+    asset_subject(&a.key)
 }
 
 fn from_vuln(a: &AssetData, f: &VulnFinding) -> NewFinding {

@@ -6,6 +6,7 @@
 
 use crate::account_files::{account_record, staff_record};
 use anzen_core::calendar::parse_date;
+use anzen_core::rules::accounts::{account_subject, system_subject_prefix};
 use anzen_core::{Action, OrgId};
 use anzen_store::accounts::{
     self, AccountRecord, Policy, Review, Snapshot, Source, StaffRecord, System, SystemData,
@@ -110,7 +111,7 @@ async fn list_page(
                 ),
                 findings: open
                     .iter()
-                    .filter(|f| f.subject.starts_with(&format!("account:{}/", s.data.name)))
+                    .filter(|f| f.subject.starts_with(&system_subject_prefix(&s.data.name)))
                     .count(),
                 reviewed: reviews
                     .iter()
@@ -316,7 +317,7 @@ async fn system_page(
             ))
         })
         .await?;
-    let prefix = format!("account:{}/", system.data.name);
+    let prefix = system_subject_prefix(&system.data.name);
     let mine: Vec<&Finding> = open
         .iter()
         .filter(|f| f.subject.starts_with(&prefix))
@@ -324,7 +325,7 @@ async fn system_page(
     let accounts = rows
         .iter()
         .map(|a| {
-            let subject = format!("{prefix}{}", a.account_id);
+            let subject = account_subject(&system.data.name, &a.account_id);
             AccountLine {
                 account_id: a.account_id.clone(),
                 name: a.name.clone().unwrap_or_default(),
@@ -605,7 +606,7 @@ pub async fn sign_review(
                     "アカウント一覧を取り込んでから棚卸を確認してください。".to_owned(),
                 ));
             };
-            let prefix = format!("account:{}/", system.data.name);
+            let prefix = system_subject_prefix(&system.data.name);
             let open = findings_store::list(c, &o, true)?
                 .iter()
                 .filter(|f| f.subject.starts_with(&prefix))

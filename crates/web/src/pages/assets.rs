@@ -6,6 +6,7 @@
 use anzen_core::asset::{AssetData, AssetKind, AssetStatus};
 use anzen_core::calendar::parse_date;
 use anzen_core::finding::Severity;
+use anzen_core::rules::assets::asset_subject;
 use anzen_core::{Action, OrgId};
 use anzen_ingest::TemplateKind;
 use anzen_store::assets::{self, Asset, AssetDiff};
@@ -136,7 +137,7 @@ pub async fn list(
         .iter()
         .filter(|a| show_all || a.data.status != AssetStatus::Retired)
         .map(|a| {
-            let subject = format!("asset:{}", a.data.key);
+            let subject = asset_subject(&a.data.key);
             let mine: Vec<&Finding> = open.iter().filter(|f| f.subject == subject).collect();
             let worst = mine.iter().map(|f| f.severity).min();
             let d = &a.data;
@@ -542,7 +543,7 @@ async fn load_one(
     state
         .db(move |c| {
             let a = assets::get(c, &o, id)?.ok_or(AppError::NotFound)?;
-            let subject = format!("asset:{}", a.data.key);
+            let subject = asset_subject(&a.data.key);
             let findings: Vec<Finding> = findings_store::list(c, &o, false)?
                 .into_iter()
                 .filter(|f| f.subject == subject)

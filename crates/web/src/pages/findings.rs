@@ -4,6 +4,7 @@
 
 use anzen_core::calendar::parse_date;
 use anzen_core::finding::{Progress, Severity};
+use anzen_core::rules::assets::asset_key;
 use anzen_core::{Action, OrgId};
 use anzen_store::findings::{self as findings_store, Finding, Tracking};
 use askama::Template;
@@ -46,9 +47,7 @@ fn class(s: Severity) -> &'static str {
 
 /// The finding as a list line; `asset_ids` maps 資産ID to the asset page.
 pub fn line(f: &Finding, org: i64, asset_ids: &[(String, i64)]) -> FindingLine {
-    let subject_href = f
-        .subject
-        .strip_prefix("asset:")
+    let subject_href = asset_key(&f.subject)
         .and_then(|k| asset_ids.iter().find(|(key, _)| key == k))
         .map(|(_, id)| format!("/o/{org}/assets/{id}"))
         .unwrap_or_default();
