@@ -154,7 +154,7 @@ pub fn import_accounts(args: ImportListArgs) -> Result<ExitCode> {
             accounts::import_accounts(c, &org, "cli", &system, &src, rows)?;
             println!("{sys}: {} accounts from {name}", rows.len());
         }
-        checks::check_accounts(c, &org, "cli", today).map_err(|e| anyhow::anyhow!("{e}"))
+        checks::check_accounts(c, &org, "cli", today).map_err(crate::assets::check_error)
     })?;
     let cp = cfg.checkpointer(&dir)?;
     store.write(|c| cp.checkpoint(c, &org, false))?;
@@ -208,7 +208,7 @@ pub fn import_staff(args: ImportListArgs) -> Result<ExitCode> {
             sha256: &sha,
         };
         accounts::import_staff(c, &org, "cli", &src, &rows)?;
-        checks::check_accounts(c, &org, "cli", today).map_err(|e| anyhow::anyhow!("{e}"))
+        checks::check_accounts(c, &org, "cli", today).map_err(crate::assets::check_error)
     })?;
     let cp = cfg.checkpointer(&dir)?;
     store.write(|c| cp.checkpoint(c, &org, false))?;

@@ -102,7 +102,7 @@ fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| UsageError(format!("{}: {e}", path.display())).into())
 }
 
-fn check_error(e: checks::CheckError) -> anyhow::Error {
+pub(crate) fn check_error(e: checks::CheckError) -> anyhow::Error {
     match e {
         checks::CheckError::BadFeed(m) => UsageError(m).into(),
         other => other.into(),

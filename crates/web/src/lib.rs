@@ -134,6 +134,17 @@ impl AppState {
     }
 }
 
+/// A feed the user gave that cannot be read is theirs to fix; broken shipped tables are ours.
+impl From<checks::CheckError> for AppError {
+    fn from(e: checks::CheckError) -> Self {
+        match e {
+            checks::CheckError::BadFeed(m) => AppError::BadRequest(m),
+            checks::CheckError::Tables(m) => AppError::Internal(m),
+            checks::CheckError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {

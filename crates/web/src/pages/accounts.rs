@@ -27,14 +27,6 @@ pub const MAX_IMPORT_BYTES: usize = 20 * 1024 * 1024;
 /// Body limit of the import route.
 pub const BODY_LIMIT: usize = MAX_IMPORT_BYTES + 64 * 1024;
 
-fn check_error(e: checks::CheckError) -> AppError {
-    match e {
-        checks::CheckError::BadFeed(m) => AppError::BadRequest(m),
-        checks::CheckError::Tables(m) => AppError::Internal(m),
-        checks::CheckError::Store(e) => e.into(),
-    }
-}
-
 /// A system as listed.
 struct SystemLine {
     id: i64,
@@ -450,7 +442,7 @@ pub async fn update_system(
     match state
         .tx(move |c| {
             accounts::save_system(c, &o, &actor, Some(id), &data)?;
-            checks::check_accounts(c, &o, &actor, today_jst()).map_err(check_error)?;
+            checks::check_accounts(c, &o, &actor, today_jst()).map_err(AppError::from)?;
             Ok(())
         })
         .await
@@ -567,7 +559,7 @@ pub async fn set_policy(
         .tx(move |c| {
             accounts::system(c, &o, id)?.ok_or(AppError::NotFound)?;
             accounts::set_policy(c, &o, &actor, id, &p)?;
-            checks::check_accounts(c, &o, &actor, today_jst()).map_err(check_error)?;
+            checks::check_accounts(c, &o, &actor, today_jst()).map_err(AppError::from)?;
             Ok(())
         })
         .await?;
@@ -858,7 +850,7 @@ pub async fn import_confirm(
                     }
                 }
             }
-            checks::check_accounts(c, &o, &actor, today_jst()).map_err(check_error)?;
+            checks::check_accounts(c, &o, &actor, today_jst()).map_err(AppError::from)?;
             Ok(())
         })
         .await?;

@@ -28,21 +28,13 @@ pub const MAX_IMPORT_BYTES: usize = 20 * 1024 * 1024;
 /// Body limit of the import route.
 pub const BODY_LIMIT: usize = MAX_IMPORT_BYTES + 64 * 1024;
 
-fn check_error(e: checks::CheckError) -> AppError {
-    match e {
-        checks::CheckError::BadFeed(m) => AppError::BadRequest(m),
-        checks::CheckError::Tables(m) => AppError::Internal(m),
-        checks::CheckError::Store(e) => e.into(),
-    }
-}
-
 /// Runs the asset rules after a change, in the same transaction.
 fn recheck(
     c: &mut anzen_store::Conn,
     org: &anzen_store::orgs::Org,
     actor: &str,
 ) -> Result<(), AppError> {
-    checks::check_assets(c, org, actor, today_jst()).map_err(check_error)?;
+    checks::check_assets(c, org, actor, today_jst()).map_err(AppError::from)?;
     Ok(())
 }
 
@@ -637,7 +629,7 @@ pub async fn check(
     ctx.require(Action::EditRecords)?;
     let (o, actor) = (ctx.org.clone(), ctx.actor());
     let applied = state
-        .tx(move |c| checks::check_assets(c, &o, &actor, today_jst()).map_err(check_error))
+        .tx(move |c| checks::check_assets(c, &o, &actor, today_jst()).map_err(AppError::from))
         .await?;
     let msg = format!(
         "照合しました: 新規 {}件・再発 {}件・解消 {}件・継続 {}件",
