@@ -190,6 +190,43 @@ pub struct VendorSheet {
     pub rows: Vec<ExportRow>,
 }
 
+/// A vendor's 事業者確認用 form for one facility: the vendor's edition in force and the
+/// current assessment it answers for the facility (`None` until started).
+pub struct VendorForm {
+    pub edition: Edition,
+    pub assessment: Option<Assessment>,
+    pub answers: Vec<AnswerRow>,
+}
+
+/// Loads the vendor form a request asked for; `None` when the vendor organisation is gone.
+pub fn vendor_form(
+    conn: &mut Conn,
+    req: &anzen_store::vendor_forms::VendorFormRequest,
+    fy: FiscalYear,
+) -> Result<Option<VendorForm>, ExportError> {
+    let Some(vendor) = anzen_store::orgs::get(conn, anzen_core::OrgId(req.vendor_org_id))? else {
+        return Ok(None);
+    };
+    let cat = org_catalog(conn, &vendor)?;
+    let edition = edition_for(&cat, &vendor, fy)?.clone();
+    let assessment = assessments::current_for(
+        conn,
+        vendor.id.0,
+        fy.0,
+        edition.form.code(),
+        Some(req.facility_org_id),
+    )?;
+    let answers = match &assessment {
+        Some(a) => assessments::answers(conn, a.id)?,
+        None => Vec::new(),
+    };
+    Ok(Some(VendorForm {
+        edition,
+        assessment,
+        answers,
+    }))
+}
+
 /// The vendor forms the facility requested for `fy`, with whatever the vendors answered so
 /// far (an unstarted form exports with empty answers, so the gap is visible).
 fn vendor_sheets(
@@ -199,22 +236,13 @@ fn vendor_sheets(
 ) -> Result<Vec<VendorSheet>, ExportError> {
     let mut out = Vec::new();
     for req in anzen_store::vendor_forms::sent(conn, facility, fy.0)? {
-        let Some(vendor) = anzen_store::orgs::get(conn, anzen_core::OrgId(req.vendor_org_id))?
+        let Some(VendorForm {
+            edition,
+            assessment: a,
+            answers,
+        }) = vendor_form(conn, &req, fy)?
         else {
             continue;
-        };
-        let cat = org_catalog(conn, &vendor)?;
-        let edition = edition_for(&cat, &vendor, fy)?;
-        let a = assessments::current_for(
-            conn,
-            vendor.id.0,
-            fy.0,
-            edition.form.code(),
-            Some(facility.id.0),
-        )?;
-        let answers = match &a {
-            Some(a) => assessments::answers(conn, a.id)?,
-            None => Vec::new(),
         };
         let mut info = format!(
             "版: {} ／ 状態: {}",
@@ -233,7 +261,7 @@ fn vendor_sheets(
             ),
             vendor_name: req.vendor_name.clone(),
             info,
-            rows: rows(edition, &answers),
+            rows: rows(&edition, &answers),
         });
     }
     Ok(out)

@@ -5,7 +5,6 @@
 
 use anzen_core::calendar::FiscalYear;
 use anzen_core::{Action, OrgId, OrgKind};
-use anzen_store::assessments;
 use anzen_store::evidence as evidence_store;
 use anzen_store::orgs::{self, Org};
 use anzen_store::vendor_forms::{self, VendorFormRequest};
@@ -39,22 +38,16 @@ fn answers_view(
     req: &VendorFormRequest,
     fy: FiscalYear,
 ) -> Result<VendorAnswersView, AppError> {
-    let vendor = orgs::get(conn, OrgId(req.vendor_org_id))?.ok_or(AppError::NotFound)?;
-    let cat = checklist_export::org_catalog(conn, &vendor).map_err(super::export_error)?;
-    let edition = checklist_export::edition_for(&cat, &vendor, fy).map_err(super::export_error)?;
-    let a = assessments::current_for(
-        conn,
-        vendor.id.0,
-        fy.0,
-        edition.form.code(),
-        Some(req.facility_org_id),
-    )?;
-    let (rows, files) = match &a {
-        Some(a) => (
-            assessments::answers(conn, a.id)?,
-            evidence_store::list(conn, a)?,
-        ),
-        None => (Vec::new(), Vec::new()),
+    let checklist_export::VendorForm {
+        edition,
+        assessment: a,
+        answers: rows,
+    } = checklist_export::vendor_form(conn, req, fy)
+        .map_err(super::export_error)?
+        .ok_or(AppError::NotFound)?;
+    let files = match &a {
+        Some(a) => evidence_store::list(conn, a)?,
+        None => Vec::new(),
     };
     let answered = edition
         .items
@@ -75,7 +68,7 @@ fn answers_view(
         answered,
         total: edition.items.len(),
         edition_label: edition.label_ja(),
-        lines: print_lines(edition, &rows, &files),
+        lines: print_lines(&edition, &rows, &files),
     })
 }
 
