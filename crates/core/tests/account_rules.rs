@@ -651,3 +651,70 @@ fn subjects_of_a_system_share_its_prefix_even_with_a_slash_in_the_name() {
             .starts_with(&accounts::system_subject_prefix("PACS"))
     );
 }
+
+/// A large list is split over threads; the findings (and their order) must be those of one
+/// pass — including a person whose two accounts land in different chunks, repeated rows,
+/// and every rule firing somewhere.
+#[test]
+fn a_pass_split_over_threads_finds_what_one_thread_finds() {
+    let mut run = Run::new();
+    run.staff = (0..3_000)
+        .map(|i| {
+            let retired = (i % 40 == 0).then(|| ago(10));
+            staff(
+                &format!("{i}"),
+                &format!("職員{i}"),
+                ["医師", "看護師", "医事課"][i % 3],
+                retired,
+            )
+        })
+        .collect();
+    let mut accounts = Vec::new();
+    for i in 0..20_000usize {
+        let person = i % 3_000;
+        let role = ["医師", "看護師", "参照", "システム管理者"][i % 4];
+        let mut a = account(
+            ["電子カルテ", "VPN", "AD"][i % 3],
+            &format!("u{i}"),
+            (i % 25 != 0).then(|| format!("{person}")).as_deref(),
+            role,
+        );
+        a.mfa = Some(i % 7 != 0);
+        a.last_login = Some(ago(if i % 17 == 0 { 200 } else { 1 }));
+        a.password_changed = Some(ago(if i % 11 == 0 { 100 } else { 1 }));
+        accounts.push(a);
+    }
+    // The same person twice in one system, far apart in the list (different chunks).
+    accounts.push(account(
+        "電子カルテ",
+        "late-dup",
+        Some("3"),
+        "システム管理者",
+    ));
+    // A repeated row is checked once.
+    accounts.push(accounts[5].clone());
+
+    run.opts.threads = 1;
+    let single = run.of(&accounts);
+    run.opts.threads = 3;
+    let split = run.of(&accounts);
+    assert_eq!(single, split);
+    let rules: std::collections::BTreeSet<&str> = single.iter().map(|f| f.rule.as_str()).collect();
+    for rule in [
+        accounts::RETIRED,
+        accounts::SHARED_UNOWNED,
+        accounts::ROLE_NOT_ALLOWED,
+        accounts::NO_MFA,
+        accounts::PASSWORD_OLD,
+        accounts::INACTIVE,
+        accounts::DUPLICATE,
+    ] {
+        assert!(rules.contains(rule), "{rule} never fired: {rules:?}");
+    }
+    assert!(
+        single
+            .iter()
+            .any(|f| f.rule == accounts::DUPLICATE && f.evidence.to_string().contains("late-dup")),
+        "the duplicate across chunks is found"
+    );
+}

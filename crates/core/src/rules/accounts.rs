@@ -278,6 +278,9 @@ pub struct Options {
     pub password_max_age_days: i64,
     /// The 年度 from which missing two-factor authentication is 高 (2027: 令和9年度).
     pub mfa_required_fy: i32,
+    /// Threads a large pass may use: `0` for one per core, `1` for the caller's thread only.
+    /// The findings are the same either way.
+    pub threads: usize,
 }
 
 impl Default for Options {
@@ -286,6 +289,7 @@ impl Default for Options {
             inactive_days: 90,
             password_max_age_days: 60,
             mfa_required_fy: 2027,
+            threads: 0,
         }
     }
 }
@@ -637,74 +641,172 @@ pub fn findings(
     opts: &Options,
     today: Date,
 ) -> Vec<NewFinding> {
-    let ix = Index::new(staff, systems, policy, windows);
-    let roster = !staff.is_empty();
-    let inactive_cutoff = days_before(today, opts.inactive_days);
-    let password_cutoff = days_before(today, opts.password_max_age_days);
     let pw = PasswordPolicy::default();
-    let long_enough = u32::try_from(pw.min_len(false)).unwrap_or(13);
     let fy = FiscalYear::of(today);
     let mfa_due = FiscalYear(opts.mfa_required_fy);
-    let mfa_required = fy >= mfa_due;
-    let no_windows: Vec<&MaintenanceWindow> = Vec::new();
-
-    let mut out: Vec<NewFinding> = Vec::with_capacity(accounts.len());
-    // (system, staff id, admin?) → accounts, in first-seen order.
-    let mut groups: FxMap<(Cow<'_, str>, Cow<'_, str>, bool), usize> =
-        FxMap::with_capacity_and_hasher(accounts.len(), Fx::default());
-    let mut grouped: Vec<(&Staff, bool, Vec<&Account>)> = Vec::new();
+    let pass = Pass {
+        ix: Index::new(staff, systems, policy, windows),
+        policy,
+        opts,
+        today,
+        roster: !staff.is_empty(),
+        inactive_cutoff: days_before(today, opts.inactive_days),
+        password_cutoff: days_before(today, opts.password_max_age_days),
+        long_enough: u32::try_from(pw.min_len(false)).unwrap_or(13),
+        fy,
+        mfa_due,
+        mfa_required: fy >= mfa_due,
+    };
 
     // Keys are built from the trimmed system and アカウントID, so they are unique once an
     // account repeated in the input is checked only the first time.
     let mut seen: FxSet<(&str, &str)> =
         FxSet::with_capacity_and_hasher(accounts.len(), Fx::default());
-    for a in accounts.iter().filter(|a| a.enabled) {
-        if !seen.insert((a.system.trim(), a.account_id.trim())) {
-            continue;
+    let unique: Vec<&Account> = accounts
+        .iter()
+        .filter(|a| a.enabled && seen.insert((a.system.trim(), a.account_id.trim())))
+        .collect();
+
+    // Accounts are independent of each other (only the duplicate check looks across them,
+    // below), so a large list is split over the cores; most of the time goes into building
+    // the findings' Japanese messages and evidence. Chunks are joined in order, so the
+    // result is the same as a single pass.
+    let cores = match opts.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let threads = cores.min(unique.len() / PARALLEL_MIN_ACCOUNTS + 1);
+    let chunk = unique.len().div_ceil(threads).max(1);
+    let parts: Vec<Checked<'_>> = if threads <= 1 {
+        vec![pass.check_all(&unique)]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = unique
+                .chunks(chunk)
+                .map(|part| {
+                    let pass = &pass;
+                    scope.spawn(move || pass.check_all(part))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        })
+    };
+
+    let (found, members): (Vec<_>, Vec<_>) =
+        parts.into_iter().map(|p| (p.findings, p.members)).unzip();
+    let mut out: Vec<NewFinding> = Vec::with_capacity(found.iter().map(Vec::len).sum());
+    for part in found {
+        out.extend(part);
+    }
+    // (system, staff id, admin?) → accounts, in first-seen order.
+    let mut groups: FxMap<&GroupKey<'_>, usize> =
+        FxMap::with_capacity_and_hasher(unique.len(), Fx::default());
+    let mut grouped: Vec<(&Staff, bool, Vec<&Account>)> = Vec::new();
+    for (key, s, a) in members.iter().flatten() {
+        match groups.get(key) {
+            Some(&i) => {
+                if let Some(g) = grouped.get_mut(i) {
+                    g.2.push(a);
+                }
+            }
+            None => {
+                groups.insert(key, grouped.len());
+                grouped.push((s, key.2, vec![a]));
+            }
         }
+    }
+    for (s, admin, accts) in &grouped {
+        if accts.len() > 1 {
+            out.push(duplicate_finding(s, *admin, accts));
+        }
+    }
+
+    out
+}
+
+/// Below this many accounts per core the pass stays on one thread (a clinic's lists).
+const PARALLEL_MIN_ACCOUNTS: usize = 4_096;
+
+/// The duplicate check's group: (folded system, the member of staff, admin?). The roster
+/// index keeps one `Staff` per folded 職員番号, so its address names the person.
+type GroupKey<'a> = (Cow<'a, str>, usize, bool);
+
+/// What a run over some accounts found: their findings, and each account still held by a
+/// current member of staff with its duplicate-check group.
+struct Checked<'a> {
+    findings: Vec<NewFinding>,
+    members: Vec<(GroupKey<'a>, &'a Staff, &'a Account)>,
+}
+
+/// One rule pass: the indexed roster and policy plus the thresholds worked out for today.
+struct Pass<'a> {
+    ix: Index<'a>,
+    policy: &'a AccessPolicy,
+    opts: &'a Options,
+    today: Date,
+    roster: bool,
+    inactive_cutoff: Option<Date>,
+    password_cutoff: Option<Date>,
+    long_enough: u32,
+    fy: FiscalYear,
+    mfa_due: FiscalYear,
+    mfa_required: bool,
+}
+
+impl<'a> Pass<'a> {
+    fn check_all(&self, accounts: &[&'a Account]) -> Checked<'a> {
+        let mut done = Checked {
+            findings: Vec::with_capacity(accounts.len()),
+            members: Vec::new(),
+        };
+        for a in accounts {
+            self.check(a, &mut done);
+        }
+        done
+    }
+
+    /// Every per-account rule for one enabled account.
+    fn check(&self, a: &'a Account, done: &mut Checked<'a>) {
+        let (ix, today, opts) = (&self.ix, self.today, self.opts);
+        let out = &mut done.findings;
         let sys = fold(&a.system);
         let acct = fold(&a.account_id);
         let info = ix.systems.get(sys.as_ref()).copied();
         let kind = info.map_or(SystemKind::Other, |s| s.kind);
         let admin = ix.is_admin(&sys, &a.role);
         let staff_id = blank(a.staff_id.as_deref());
-        let own_windows = Some(&ix.windows)
-            .filter(|w| !w.is_empty())
-            .and_then(|w| w.get(sys.as_ref()))
+        let own_windows: &[&MaintenanceWindow] = ix
+            .windows
+            .get(sys.as_ref())
             .and_then(|m| m.get(acct.as_ref()))
-            .unwrap_or(&no_windows);
-        let mut retired = false;
+            .map_or(&[], Vec::as_slice);
 
         match staff_id {
-            Some(id) if roster => match ix.staff.get_key_value(fold(id).as_ref()) {
-                Some((folded_id, (s, job))) => {
+            Some(id) if self.roster => match ix.staff.get_key_value(fold(id).as_ref()) {
+                Some((_, (s, job))) => {
                     if let Some(r) = s.retired
                         && r < today
                     {
-                        retired = true;
+                        // Disabling the account resolves everything else about it.
                         out.push(retired_finding(a, s, r, admin, kind));
-                    } else if let Some(false) = ix.allows(&sys, job, &a.role) {
+                        return;
+                    }
+                    if let Some(false) = ix.allows(&sys, job, &a.role) {
                         out.push(role_finding(
                             a,
                             s,
                             admin,
-                            &ix.allowed_roles(&sys, job, policy),
+                            &ix.allowed_roles(&sys, job, self.policy),
                         ));
                     }
-                    if !retired {
-                        let k = (sys.clone(), Cow::Borrowed(folded_id.as_str()), admin);
-                        match groups.get(&k) {
-                            Some(&i) => {
-                                if let Some(g) = grouped.get_mut(i) {
-                                    g.2.push(a);
-                                }
-                            }
-                            None => {
-                                groups.insert(k, grouped.len());
-                                grouped.push((s, admin, vec![a]));
-                            }
-                        }
-                    }
+                    let person = std::ptr::from_ref::<Staff>(s) as usize;
+                    done.members.push(((sys.clone(), person, admin), s, a));
                 }
                 None => out.push(unknown_staff_finding(a, id, admin)),
             },
@@ -719,12 +821,9 @@ pub fn findings(
                 }
             }
         }
-        if retired {
-            continue;
-        }
 
         if own_windows.is_empty() {
-            if let (Some(last), Some(cut)) = (a.last_login, inactive_cutoff)
+            if let (Some(last), Some(cut)) = (a.last_login, self.inactive_cutoff)
                 && last < cut
             {
                 out.push(inactive_finding(a, last, today, opts));
@@ -734,36 +833,35 @@ pub fn findings(
         }
 
         if info.is_some_and(|s| s.supports_mfa) && a.mfa != Some(true) {
-            let severity = if mfa_required {
+            let severity = if self.mfa_required {
                 Severity::High
             } else if admin || kind.is_gateway() {
                 Severity::Medium
             } else {
                 Severity::Low
             };
-            out.push(mfa_finding(a, severity, mfa_due, fy));
+            out.push(mfa_finding(a, severity, self.mfa_due, self.fy));
         }
 
         let long_policy = info
             .and_then(|s| s.min_password_len)
-            .is_some_and(|n| n >= long_enough);
+            .is_some_and(|n| n >= self.long_enough);
         if a.mfa != Some(true)
             && !long_policy
-            && let (Some(changed), Some(cut)) = (a.password_changed, password_cutoff)
+            && let (Some(changed), Some(cut)) = (a.password_changed, self.password_cutoff)
             && changed < cut
         {
             let min = info.and_then(|s| s.min_password_len);
-            out.push(password_finding(a, changed, min, long_enough, today, opts));
+            out.push(password_finding(
+                a,
+                changed,
+                min,
+                self.long_enough,
+                today,
+                opts,
+            ));
         }
     }
-
-    for (s, admin, accts) in &grouped {
-        if accts.len() > 1 {
-            out.push(duplicate_finding(s, *admin, accts));
-        }
-    }
-
-    out
 }
 
 /// Severity: 高 — a person who has left can still sign in (「異動・退職した職員のIDの管理が
