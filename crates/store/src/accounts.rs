@@ -392,6 +392,121 @@ pub fn snapshot_staff(conn: &mut Conn, snapshot_id: i64) -> Result<Vec<StaffReco
     .collect()
 }
 
+/// What changed between two snapshots of one list (accounts of a system, or the roster),
+/// keyed by アカウントID / 職員番号.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changes<T> {
+    /// In the newer list only.
+    pub added: Vec<T>,
+    /// In the older list only.
+    pub removed: Vec<T>,
+    /// In both, different: (older, newer, the fields that differ as 「項目: 前 → 後」).
+    pub changed: Vec<(T, T, Vec<String>)>,
+    pub unchanged: usize,
+}
+
+/// A list entry that can be compared across snapshots.
+pub trait Compared {
+    /// The key that identifies the entry in both lists.
+    fn key(&self) -> &str;
+    /// (label, value as shown) of every compared field.
+    fn fields(&self) -> Vec<(&'static str, String)>;
+}
+
+fn shown(v: &Option<String>) -> String {
+    v.clone().unwrap_or_default()
+}
+
+impl Compared for AccountRecord {
+    fn key(&self) -> &str {
+        self.account_id.trim()
+    }
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("氏名", shown(&self.name)),
+            ("職員番号", shown(&self.staff_id)),
+            ("権限", self.role.clone()),
+            (
+                "状態",
+                if self.enabled { "有効" } else { "無効" }.to_owned(),
+            ),
+            ("最終ログイン", shown(&self.last_login)),
+            (
+                "二要素認証",
+                match self.mfa {
+                    Some(true) => "あり",
+                    Some(false) => "なし",
+                    None => "",
+                }
+                .to_owned(),
+            ),
+            ("パスワード変更日", shown(&self.password_changed)),
+        ]
+    }
+}
+
+impl Compared for StaffRecord {
+    fn key(&self) -> &str {
+        self.staff_id.trim()
+    }
+    fn fields(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("氏名", self.name.clone()),
+            ("職種", self.job.clone()),
+            ("所属", shown(&self.department)),
+            ("入職日", shown(&self.hired)),
+            ("退職日", shown(&self.retired)),
+        ]
+    }
+}
+
+/// Compares an older and a newer snapshot (pure). Entries keep the newer list's order
+/// (the older one's for removed entries). `ignore` names fields left out of the comparison
+/// (e.g. 最終ログイン, which changes every day).
+pub fn changes<T: Compared + Clone>(older: &[T], newer: &[T], ignore: &[&str]) -> Changes<T> {
+    let before: std::collections::HashMap<&str, &T> = older.iter().map(|x| (x.key(), x)).collect();
+    let after: std::collections::HashSet<&str> = newer.iter().map(Compared::key).collect();
+    let mut out = Changes {
+        added: Vec::new(),
+        removed: Vec::new(),
+        changed: Vec::new(),
+        unchanged: 0,
+    };
+    for new in newer {
+        let Some(old) = before.get(new.key()) else {
+            out.added.push(new.clone());
+            continue;
+        };
+        let differ: Vec<String> = old
+            .fields()
+            .into_iter()
+            .zip(new.fields())
+            .filter(|((label, a), (_, b))| a != b && !ignore.contains(label))
+            .map(|((label, a), (_, b))| {
+                let blank = |v: String| {
+                    if v.is_empty() {
+                        "（なし）".to_owned()
+                    } else {
+                        v
+                    }
+                };
+                format!("{label}: {} → {}", blank(a), blank(b))
+            })
+            .collect();
+        if differ.is_empty() {
+            out.unchanged += 1;
+        } else {
+            out.changed.push(((*old).clone(), new.clone(), differ));
+        }
+    }
+    out.removed = older
+        .iter()
+        .filter(|x| !after.contains(x.key()))
+        .cloned()
+        .collect();
+    out
+}
+
 /// The access policy of the organisation's systems.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Policy {

@@ -172,3 +172,79 @@ fn systems_snapshots_policy_and_reviews() {
         }
     }
 }
+
+fn acct(id: &str, role: &str, enabled: bool, last_login: &str) -> AccountRecord {
+    AccountRecord {
+        account_id: id.into(),
+        name: Some(format!("{id} さん")),
+        staff_id: Some("1001".into()),
+        role: role.into(),
+        enabled,
+        last_login: Some(last_login.into()),
+        mfa: None,
+        password_changed: None,
+    }
+}
+
+/// Month-to-month changes of one system's list: added, removed, changed with the fields
+/// named, and a daily-changing field that can be left out.
+#[test]
+fn changes_between_snapshots() {
+    let october = vec![
+        acct("yamada", "医師", true, "2026-10-30"),
+        acct("sato", "看護師", true, "2026-10-30"),
+        acct("old", "参照", true, "2026-01-01"),
+    ];
+    let mut yamada = acct("yamada", "医師", true, "2026-11-20");
+    yamada.account_id = " yamada ".into();
+    let november = vec![
+        yamada,
+        acct("sato", "システム管理者", false, "2026-10-30"),
+        acct("new", "参照", true, "2026-11-20"),
+    ];
+    let c = accounts::changes(&october, &november, &["最終ログイン"]);
+    assert_eq!(c.added.len(), 1);
+    assert_eq!(c.added[0].account_id, "new");
+    assert_eq!(c.removed.len(), 1);
+    assert_eq!(c.removed[0].account_id, "old");
+    assert_eq!(
+        c.unchanged, 1,
+        "yamada: only the ignored login date changed"
+    );
+    assert_eq!(c.changed.len(), 1);
+    let (before, after, fields) = &c.changed[0];
+    assert_eq!(
+        (before.role.as_str(), after.role.as_str()),
+        ("看護師", "システム管理者")
+    );
+    assert_eq!(
+        fields,
+        &vec![
+            "権限: 看護師 → システム管理者".to_owned(),
+            "状態: 有効 → 無効".to_owned()
+        ]
+    );
+    // Without ignoring it, the login date is a change.
+    let c = accounts::changes(&october, &november, &[]);
+    assert_eq!(c.unchanged, 0);
+    assert!(c.changed.iter().any(|(_, _, f)| {
+        f.iter()
+            .any(|x| x == "最終ログイン: 2026-10-30 → 2026-11-20")
+    }));
+
+    let roster_before = vec![StaffRecord {
+        staff_id: "1001".into(),
+        name: "山田 太郎".into(),
+        job: "医師".into(),
+        department: None,
+        hired: None,
+        retired: None,
+    }];
+    let mut left = roster_before.clone();
+    left[0].retired = Some("2026-11-15".into());
+    let c = accounts::changes(&roster_before, &left, &[]);
+    assert_eq!(
+        c.changed[0].2,
+        vec!["退職日: （なし） → 2026-11-15".to_owned()]
+    );
+}

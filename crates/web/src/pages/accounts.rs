@@ -239,7 +239,8 @@ struct SystemPage {
     system: System,
     accounts: Vec<AccountLine>,
     latest: Option<Snapshot>,
-    history: Vec<String>,
+    /// (import, link to its changes since the previous import).
+    history: Vec<(String, Option<String>)>,
     allowed: String,
     admin_roles: String,
     owners: String,
@@ -342,10 +343,12 @@ async fn system_page(
             }
         })
         .collect();
+    // Each import with a link to what changed since the one before it.
     let history = snaps
         .iter()
-        .map(|s| {
-            format!(
+        .enumerate()
+        .map(|(i, s)| {
+            let text = format!(
                 "{} {}（{}件、{}、{}）",
                 jst(s.imported_at),
                 s.file_name,
@@ -356,7 +359,14 @@ async fn system_page(
                     "ファイル"
                 },
                 s.imported_by
-            )
+            );
+            let link = snaps.get(i + 1).map(|prev| {
+                format!(
+                    "/o/{}/accounts/changes?system={id}&from={}&to={}",
+                    ctx.org.id.0, prev.id, s.id
+                )
+            });
+            (text, link)
         })
         .collect();
     let lines = |v: Vec<String>| v.join("\n");
@@ -915,4 +925,192 @@ pub async fn set_assets(
         .tx(move |c| Ok(accounts::set_system_assets(c, &o, &actor, id, &ids)?))
         .await?;
     Ok(Redirect::to(&format!("/o/{org}/accounts/systems/{id}#system-assets")).into_response())
+}
+
+/// `?system=&from=&to=` of the changes page: no system = the staff roster; snapshots
+/// default to the latest and the one before it.
+#[derive(Deserialize)]
+pub struct ChangesQuery {
+    system: Option<i64>,
+    from: Option<i64>,
+    to: Option<i64>,
+}
+
+/// One compared entry as shown: key, name, and the fields that changed.
+struct ChangeLine {
+    key: String,
+    name: String,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "account_changes.html")]
+struct ChangesPage {
+    layout: Layout,
+    org: i64,
+    /// The list compared: a system's name, or 職員名簿.
+    list: String,
+    back: String,
+    system: Option<i64>,
+    /// (snapshot id, label) of the list's snapshots, newest first.
+    snapshots: Vec<(i64, String)>,
+    from: Option<i64>,
+    to: Option<i64>,
+    from_label: String,
+    to_label: String,
+    /// (title, element id, lines): 追加, 削除, 変更.
+    sections: Vec<(&'static str, &'static str, Vec<ChangeLine>)>,
+    unchanged: usize,
+}
+
+fn snapshot_label(s: &Snapshot) -> String {
+    format!(
+        "{} {}（{}件）",
+        jst(s.imported_at),
+        s.file_name,
+        s.row_count
+    )
+}
+
+/// Fields that change on every import and would drown the month's real changes.
+const DAILY_FIELDS: &[&str] = &["最終ログイン"];
+
+fn change_lines<T: accounts::Compared>(
+    c: &accounts::Changes<T>,
+    name: fn(&T) -> String,
+    fields: fn(&T) -> String,
+) -> [Vec<ChangeLine>; 3] {
+    let line = |x: &T| ChangeLine {
+        key: x.key().to_owned(),
+        name: name(x),
+        detail: fields(x),
+    };
+    [
+        c.added.iter().map(line).collect(),
+        c.removed.iter().map(line).collect(),
+        c.changed
+            .iter()
+            .map(|(_, new, what)| ChangeLine {
+                detail: what.join("、"),
+                ..line(new)
+            })
+            .collect(),
+    ]
+}
+
+/// `GET /o/{org}/accounts/changes`: what changed between two imports of one system's
+/// account list (or of the roster) — accounts added, removed, and changed (権限, 状態, …).
+pub async fn changes(
+    State(state): State<AppState>,
+    auth: Authed,
+    Path(org): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<ChangesQuery>,
+) -> Result<Response, AppError> {
+    let ctx = auth.in_org(&state, OrgId(org)).await?;
+    ctx.require(Action::ReadRecords)?;
+    let o = ctx.org.clone();
+    let system_id = q.system;
+    let (list, snaps) = state
+        .db(move |c| {
+            let list = match system_id {
+                Some(id) => {
+                    accounts::system(c, &o, id)?
+                        .ok_or(AppError::NotFound)?
+                        .data
+                        .name
+                }
+                None => "職員名簿".to_owned(),
+            };
+            let snaps: Vec<Snapshot> = accounts::snapshots(c, &o)?
+                .into_iter()
+                .filter(|s| match system_id {
+                    Some(id) => s.kind == "accounts" && s.system_id == Some(id),
+                    None => s.kind == "staff",
+                })
+                .collect();
+            Ok((list, snaps))
+        })
+        .await?;
+    let pick = |id: Option<i64>, default: usize| -> Result<Option<Snapshot>, AppError> {
+        match id {
+            Some(id) => snaps
+                .iter()
+                .find(|s| s.id == id)
+                .cloned()
+                .map(Some)
+                .ok_or(AppError::NotFound),
+            None => Ok(snaps.get(default).cloned()),
+        }
+    };
+    let to = pick(q.to, 0)?;
+    let from = match (q.from, &to) {
+        (None, Some(t)) => snaps.iter().find(|s| s.id < t.id).cloned(),
+        _ => pick(q.from, 1)?,
+    };
+    let (from_id, to_id) = (from.as_ref().map(|s| s.id), to.as_ref().map(|s| s.id));
+    let (lines, unchanged) = state
+        .db(move |c| {
+            let (Some(from), Some(to)) = (from_id, to_id) else {
+                return Ok((Default::default(), 0));
+            };
+            Ok(if system_id.is_some() {
+                let d = accounts::changes(
+                    &accounts::snapshot_accounts(c, from)?,
+                    &accounts::snapshot_accounts(c, to)?,
+                    DAILY_FIELDS,
+                );
+                let lines = change_lines(
+                    &d,
+                    |a| a.name.clone().unwrap_or_default(),
+                    |a| {
+                        format!(
+                            "権限 {}、{}",
+                            a.role,
+                            if a.enabled { "有効" } else { "無効" }
+                        )
+                    },
+                );
+                (lines, d.unchanged)
+            } else {
+                let d = accounts::changes(
+                    &accounts::snapshot_staff(c, from)?,
+                    &accounts::snapshot_staff(c, to)?,
+                    &[],
+                );
+                let lines = change_lines(
+                    &d,
+                    |s| s.name.clone(),
+                    |s| match &s.retired {
+                        Some(r) => format!("{}、退職日 {r}", s.job),
+                        None => s.job.clone(),
+                    },
+                );
+                (lines, d.unchanged)
+            })
+        })
+        .await?;
+    let [added, removed, changed] = lines;
+    let back = match system_id {
+        Some(id) => format!("/o/{org}/accounts/systems/{id}"),
+        None => format!("/o/{org}/accounts"),
+    };
+    let html = render(&ChangesPage {
+        layout: Layout::org(&state, &ctx, &format!("{list}の変更点"), "nav.accounts"),
+        org,
+        back,
+        system: system_id,
+        snapshots: snaps.iter().map(|s| (s.id, snapshot_label(s))).collect(),
+        from: from_id,
+        to: to_id,
+        from_label: from.as_ref().map(snapshot_label).unwrap_or_default(),
+        to_label: to.as_ref().map(snapshot_label).unwrap_or_default(),
+        list,
+        sections: vec![
+            ("追加", "changes-added", added),
+            ("削除", "changes-removed", removed),
+            ("変更", "changes-changed", changed),
+        ],
+        unchanged,
+    })?;
+    Ok(html.into_response())
 }

@@ -161,6 +161,7 @@ pub fn routes() -> Router<AppState> {
             post(accounts::import_confirm),
         )
         .route("/o/{org}/accounts/files/{file}", get(accounts::template))
+        .route("/o/{org}/accounts/changes", get(accounts::changes))
         .route("/o/{org}/findings", get(findings::list))
         .route("/o/{org}/findings/{id}", post(findings::track))
         .route("/o/{org}/tokens", post(account::create_token))

@@ -209,10 +209,62 @@ async fn accounts_body(app: App) {
         "[{be}] another organisation's asset id"
     );
 
-    // B sees nothing of A's.
+    // Next month's list: suzuki removed, admin's role changed, a new account; yamada's
+    // login date moved (not a change worth listing).
+    let (_, html) = staff.text(&format!("/o/{a}/accounts/changes")).await;
+    assert!(
+        html.contains("id=\"changes-empty\""),
+        "[{be}] one roster import only"
+    );
+    let next = "システム,アカウントID,氏名,職員番号,権限,状態,最終ログイン,二要素認証\r\n\
+電子カルテ,yamada,山田 太郎,1001,医師,有効,2026-11-21,あり\r\n\
+電子カルテ,admin,,,参照,無効,2026-11-01,あり\r\n\
+電子カルテ,tanaka,田中 一郎,1001,医師,有効,,あり\r\n";
+    let res = upload(&staff, a, "accounts", "accounts-12.csv", next).await;
+    let res = confirm(&staff, a, res).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}] second import");
+    let (_, html) = staff.text(&system_page).await;
+    let link = between(&html, "accounts-12.csv", "前回からの変更点")
+        .and_then(|x| between(x, "href=\"", "\""))
+        .unwrap_or_else(|| panic!("[{be}] no changes link: {html}"))
+        .replace("&amp;", "&");
+    let (st, html) = staff.text(&link).await;
+    assert_eq!(st, StatusCode::OK, "[{be}] {link}");
+    let section = |id: &str| {
+        between(&html, &format!("id=\"{id}\""), "</section>")
+            .unwrap_or_else(|| panic!("[{be}] {id}: {html}"))
+            .to_owned()
+    };
+    assert!(section("changes-added").contains("tanaka"), "[{be}]");
+    assert!(section("changes-removed").contains("suzuki"), "[{be}]");
+    let changed = section("changes-changed");
+    assert!(
+        changed.contains("権限: システム管理者 → 参照、状態: 有効 → 無効"),
+        "[{be}] {changed}"
+    );
+    assert!(
+        !changed.contains("yamada"),
+        "[{be}] a login date alone is no change"
+    );
+    // Another organisation's snapshot cannot be named.
     let b_admin = app.sign_in(&s.b_admin).await;
     assert_eq!(
+        b_admin
+            .get(&link.replace(&format!("/o/{a}/"), &format!("/o/{}/", s.b.id.0)))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND,
+        "[{be}] the system is A's"
+    );
+
+    // B sees nothing of A's.
+    assert_eq!(
         b_admin.get(&system_page).await.status(),
+        StatusCode::NOT_FOUND,
+        "[{be}]"
+    );
+    assert_eq!(
+        b_admin.get(&link).await.status(),
         StatusCode::NOT_FOUND,
         "[{be}]"
     );
