@@ -18,6 +18,8 @@
 mod config;
 mod convert;
 mod error;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
