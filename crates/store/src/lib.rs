@@ -13,6 +13,7 @@ pub mod audit;
 pub mod backup;
 pub mod catalog_editions;
 pub mod db;
+pub mod directory_sources;
 pub mod evidence;
 pub mod findings;
 pub mod ledger;

@@ -45,6 +45,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_accounts.sql"),
         postgres: include_str!("../migrations/postgres/0007_accounts.sql"),
     },
+    Migration {
+        name: "0011_directory_sources",
+        sqlite: include_str!("../migrations/sqlite/0011_directory_sources.sql"),
+        postgres: include_str!("../migrations/postgres/0011_directory_sources.sql"),
+    },
 ];
 
 pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {

@@ -634,18 +634,50 @@ pub async fn sign_review(
 }
 
 /// A parsed list waiting for confirmation.
-enum StagedList {
+pub(super) enum StagedList {
     Accounts {
+        /// `file` or `ldap`.
+        source: &'static str,
+        /// The file's name, or the directory's URL.
         file_name: String,
         sha256: String,
         /// (system id, system name, accounts)
         systems: Vec<(i64, String, Vec<AccountRecord>)>,
     },
     Staff {
+        source: &'static str,
         file_name: String,
         sha256: String,
         rows: Vec<StaffRecord>,
     },
+}
+
+impl StagedList {
+    /// What the preview says about the list, one line per system (or one for the roster).
+    pub(super) fn summary(&self) -> Vec<String> {
+        match self {
+            StagedList::Staff {
+                file_name, rows, ..
+            } => {
+                let retired = rows.iter().filter(|r| r.retired.is_some()).count();
+                vec![format!(
+                    "職員名簿 {file_name}: {}名（うち退職日のある職員 {retired}名）",
+                    rows.len()
+                )]
+            }
+            StagedList::Accounts { systems, .. } => systems
+                .iter()
+                .map(|(_, name, v)| {
+                    format!(
+                        "{name}: {}件（有効 {}件・無効 {}件）",
+                        v.len(),
+                        v.iter().filter(|a| a.enabled).count(),
+                        v.iter().filter(|a| !a.enabled).count()
+                    )
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -658,7 +690,7 @@ struct ImportPage {
     summary: Vec<String>,
 }
 
-fn import_page(
+pub(super) fn import_page(
     state: &AppState,
     ctx: &OrgCtx,
     errors: Vec<String>,
@@ -724,7 +756,7 @@ pub async fn import_upload(
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let o = ctx.org.clone();
     let systems = state.db(move |c| Ok(accounts::systems(c, &o)?)).await?;
-    let (staged, summary) = if kind == "staff" {
+    let staged = if kind == "staff" {
         let parsed = match anzen_ingest::parse_staff(&file_name, &bytes) {
             Ok(p) => p,
             Err(problems) => {
@@ -737,20 +769,12 @@ pub async fn import_upload(
                 );
             }
         };
-        let rows: Vec<StaffRecord> = parsed.rows.iter().map(|r| staff_record(&r.row)).collect();
-        let retired = rows.iter().filter(|r| r.retired.is_some()).count();
-        let summary = vec![format!(
-            "職員名簿 {file_name}: {}名（うち退職日のある職員 {retired}名）",
-            rows.len()
-        )];
-        (
-            StagedList::Staff {
-                file_name,
-                sha256,
-                rows,
-            },
-            summary,
-        )
+        StagedList::Staff {
+            source: "file",
+            file_name,
+            sha256,
+            rows: parsed.rows.iter().map(|r| staff_record(&r.row)).collect(),
+        }
     } else {
         let parsed = match anzen_ingest::parse_accounts(&file_name, &bytes) {
             Ok(p) => p,
@@ -783,26 +807,14 @@ pub async fn import_upload(
         if !errors.is_empty() {
             return import_page(&state, &ctx, errors, String::new(), Vec::new());
         }
-        let summary = by_system
-            .iter()
-            .map(|(_, name, v)| {
-                format!(
-                    "{name}: {}件（有効 {}件・無効 {}件）",
-                    v.len(),
-                    v.iter().filter(|a| a.enabled).count(),
-                    v.iter().filter(|a| !a.enabled).count()
-                )
-            })
-            .collect();
-        (
-            StagedList::Accounts {
-                file_name,
-                sha256,
-                systems: by_system,
-            },
-            summary,
-        )
+        StagedList::Accounts {
+            source: "file",
+            file_name,
+            sha256,
+            systems: by_system,
+        }
     };
+    let summary = staged.summary();
     let token = stage::put(ctx.org.id.0, &ctx.actor(), staged);
     import_page(&state, &ctx, Vec::new(), token, summary)
 }
@@ -833,24 +845,26 @@ pub async fn import_confirm(
         .tx(move |c| {
             match staged.as_ref() {
                 StagedList::Staff {
+                    source,
                     file_name,
                     sha256,
                     rows,
                 } => {
                     let src = Source {
-                        kind: "file",
+                        kind: source,
                         name: file_name,
                         sha256,
                     };
                     accounts::import_staff(c, &o, &actor, &src, rows)?;
                 }
                 StagedList::Accounts {
+                    source,
                     file_name,
                     sha256,
                     systems,
                 } => {
                     let src = Source {
-                        kind: "file",
+                        kind: source,
                         name: file_name,
                         sha256,
                     };

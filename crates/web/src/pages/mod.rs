@@ -6,6 +6,7 @@ pub mod assets;
 pub mod audit;
 pub mod auth;
 pub mod checklist;
+pub mod directory;
 pub mod findings;
 pub mod org;
 pub mod users;
@@ -162,6 +163,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/o/{org}/accounts/files/{file}", get(accounts::template))
         .route("/o/{org}/accounts/changes", get(accounts::changes))
+        .route(
+            "/o/{org}/accounts/directory",
+            get(directory::settings).post(directory::save),
+        )
+        .route("/o/{org}/accounts/directory/fetch", post(directory::fetch))
         .route("/o/{org}/findings", get(findings::list))
         .route("/o/{org}/findings/{id}", post(findings::track))
         .route("/o/{org}/tokens", post(account::create_token))

@@ -8,6 +8,7 @@ mod auth;
 mod checklist;
 mod checklist_more;
 mod common;
+mod directory;
 mod headers;
 mod isolation;
 mod matrix;
