@@ -115,6 +115,18 @@ impl Batch {
         self.events.append(&mut other.events);
         self.quarantined.append(&mut other.quarantined);
     }
+
+    /// Takes the first `n` messages (events first), leaving the rest.
+    fn split_to(&mut self, n: usize) -> Batch {
+        let e = n.min(self.events.len());
+        let q = (n - e).min(self.quarantined.len());
+        let rest_e = self.events.split_off(e);
+        let rest_q = self.quarantined.split_off(q);
+        Batch {
+            events: std::mem::replace(&mut self.events, rest_e),
+            quarantined: std::mem::replace(&mut self.quarantined, rest_q),
+        }
+    }
 }
 
 /// TLS listener settings.
@@ -569,8 +581,12 @@ async fn batcher(
             deadline = Some(Instant::now() + delay);
         }
         pending.append(&mut piece);
-        if pending.len() >= size {
-            deliver(&sink, &mut pending, &shared).await;
+        // One read can bring more than a batch: deliver full batches, keep the rest.
+        while pending.len() >= size {
+            let mut full = pending.split_to(size);
+            deliver(&sink, &mut full, &shared).await;
+        }
+        if pending.is_empty() {
             deadline = None;
         }
     }

@@ -510,3 +510,49 @@ async fn bad_tls_files_and_configs_are_reported_in_japanese() {
     let err = Config::from_toml("[listen]\nudp = \"nowhere\"\n").unwrap_err();
     assert!(err.to_string().contains("syslog 受信設定"), "{err}");
 }
+
+/// Many messages on one connection arrive complete, in order, in batches no larger than
+/// the configured size — whatever the read boundaries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_messages_on_one_connection_arrive_in_order() {
+    let config = config(None).replace(
+        "batch_delay_ms = 20",
+        "batch_delay_ms = 20\nbatch_size = 100",
+    );
+    let (rx_handle, mut rx) = start(&config).await;
+    let tcp = rx_handle.tcp_addr().unwrap();
+    const N: usize = 5000;
+    let mut input = Vec::new();
+    for i in 0..N {
+        let msg = format!(
+            "<13>1 2025-04-01T09:30:00+09:00 emr-sv emr - - [access@32473 user=\"u{i}\" patient=\"P{i}\" action=\"参照\"] 本文 {i}"
+        );
+        if i % 2 == 0 {
+            input.extend_from_slice(format!("{} {msg}", msg.len()).as_bytes());
+        } else {
+            input.extend_from_slice(msg.as_bytes());
+            input.push(b'\n');
+        }
+    }
+    let mut s = tokio::net::TcpStream::connect(tcp).await.unwrap();
+    // Odd-sized writes so that frames straddle reads.
+    for chunk in input.chunks(1777) {
+        s.write_all(chunk).await.unwrap();
+    }
+    s.shutdown().await.unwrap();
+    let mut users = Vec::with_capacity(N);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while users.len() < N {
+        let b = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .expect("all messages within 30 s")
+            .unwrap();
+        assert!(b.events.len() + b.quarantined.len() <= 100, "batch size");
+        assert!(b.quarantined.is_empty(), "{:#?}", b.quarantined.first());
+        users.extend(b.events.into_iter().map(|r| r.event.user));
+    }
+    let want: Vec<String> = (0..N).map(|i| format!("u{i}")).collect();
+    assert_eq!(users, want);
+    let stats = rx_handle.shutdown().await;
+    assert_eq!((stats.received, stats.mapped), (N as u64, N as u64));
+}
