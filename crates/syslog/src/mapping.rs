@@ -985,4 +985,30 @@ mod tests {
             assert_eq!(REASON_CODES[r.index()], r.code());
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn key_values_never_panic(s in "\\PC{0,80}") {
+            let _ = key_values(&s);
+        }
+
+        #[test]
+        fn parse_and_map_never_panic(
+            body in r#"[a-z=" \\\]\[@0-9あ閲覧]{0,60}"#,
+            bsd in proptest::bool::ANY,
+        ) {
+            let m = cfg(EMR);
+            let raw = if bsd {
+                format!("<13>Nov 22 13:22:37 h lab: {body}")
+            } else {
+                format!("<13>1 - h emr - - [access@32473 {body}] {body}")
+            };
+            if let Ok(msg) = parse(raw.as_bytes(), NOW) {
+                match m.map(&msg, ip("192.168.10.1"), NOW) {
+                    Ok(e) => proptest::prop_assert!(!e.event.user.is_empty()),
+                    Err(r) => proptest::prop_assert!(!r.to_string().is_empty()),
+                }
+            }
+        }
+    }
 }

@@ -257,6 +257,7 @@ struct Counters {
     quarantined: [AtomicU64; REASON_CODES.len()],
     connections: AtomicU64,
     rejected_connections: AtomicU64,
+    tls_failures: AtomicU64,
     undelivered: AtomicU64,
 }
 
@@ -273,6 +274,8 @@ pub struct Stats {
     pub connections: u64,
     /// Connections closed at once because `max_connections` were open.
     pub rejected_connections: u64,
+    /// TLS connections whose handshake failed or timed out (no message was read).
+    pub tls_failures: u64,
     /// Messages processed but not delivered because the sink was closed.
     pub undelivered: u64,
 }
@@ -298,6 +301,7 @@ impl Counters {
             quarantined,
             connections: self.connections.load(Ordering::Relaxed),
             rejected_connections: self.rejected_connections.load(Ordering::Relaxed),
+            tls_failures: self.tls_failures.load(Ordering::Relaxed),
             undelivered: self.undelivered.load(Ordering::Relaxed),
         }
     }
@@ -729,9 +733,13 @@ async fn accept_loop(
                             connection(s, peer, transport, shared, tx, stop, grace).await;
                         }
                         Ok(Err(e)) => {
-                            tracing::warn!(%peer, error = %e, "syslog TLS handshake failed")
+                            shared.counters.tls_failures.fetch_add(1, Ordering::Relaxed);
+                            tracing::warn!(%peer, error = %e, "syslog TLS handshake failed");
                         }
-                        Err(_) => tracing::warn!(%peer, "syslog TLS handshake timed out"),
+                        Err(_) => {
+                            shared.counters.tls_failures.fetch_add(1, Ordering::Relaxed);
+                            tracing::warn!(%peer, "syslog TLS handshake timed out");
+                        }
                     }
                 }
             }

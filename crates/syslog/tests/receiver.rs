@@ -444,6 +444,14 @@ async fn tls_with_octet_counting() {
     let (rx_handle, mut rx) = start(&config).await;
     let tls = rx_handle.tls_addr().unwrap();
 
+    // A client speaking plain syslog to the TLS port gets nowhere, and is counted.
+    let mut plain = tokio::net::TcpStream::connect(tls).await.unwrap();
+    plain
+        .write_all(b"<13>1 - h emr - - [access@32473 user=\"x\" action=\"view\"]\n")
+        .await
+        .unwrap();
+    plain.shutdown().await.unwrap();
+
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(rustls::pki_types::CertificateDer::from_pem_slice(pki.cert_pem.as_bytes()).unwrap())
@@ -493,6 +501,7 @@ async fn tls_with_octet_counting() {
     assert_eq!(got.quarantined[0].reason.code(), "missing_field");
     let stats = rx_handle.shutdown().await;
     assert_eq!(stats.received, 3);
+    assert_eq!(stats.tls_failures, 1);
 }
 
 #[tokio::test]

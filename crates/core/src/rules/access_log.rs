@@ -37,6 +37,14 @@
 //!
 //! Holidays (祝日) are not known here: give them as [`Config::closed_days`] if they matter.
 //!
+//! # Reconciling
+//!
+//! A finding's key ends with its JST day (`access.outside_hours/account:電子カルテ/tanaka/2025-04-07`)
+//! and its evidence holds `date`, `count`, `first`/`last` and `first_seq`/`last_seq`. Run the
+//! monitor over the whole period whose findings are reconciled (e.g. the month), or reconcile
+//! only the recorded findings of the days the run covered: a run over one day says nothing
+//! about the others.
+//!
 //! # Not here
 //!
 //! No evidence rule for 2-(6): "access logs are kept and reviewed" needs the stored log
