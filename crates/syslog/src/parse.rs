@@ -682,7 +682,9 @@ fn parse_3164(facility: u8, severity: u8, b: &[u8], now_us: i64) -> Message<'_> 
         msg_bom: false,
     };
     let mut rest = b;
-    if let Some((us, after)) = bsd_timestamp(b, now_us) {
+    // Some devices put a space after the PRI (`<13> Nov 22 …`).
+    let spaced = b.get(b.iter().take_while(|c| **c == b' ').count()..);
+    if let Some((us, after)) = spaced.and_then(|s| bsd_timestamp(s, now_us)) {
         m.timestamp_us = Some(us);
         rest = after;
         if let Some((h, after)) = hostname(rest) {
@@ -921,6 +923,10 @@ mod tests {
         let m = parse(b"<13>2025-04-01T09:30:00+09:00 host app: x", NOW).unwrap();
         assert_eq!(m.timestamp_us, Some(us("2025-04-01T00:30:00Z")));
         assert_eq!(m.app_name, Some("app"));
+        // A space after the PRI.
+        let m = parse(b"<13> Nov 22 10:00:00 host app: x", NOW).unwrap();
+        assert_eq!((m.hostname, m.app_name), (Some("host"), Some("app")));
+        assert_eq!(m.timestamp_us, Some(us("2026-11-22T10:00:00+09:00")));
         // Hostname and text without a tag.
         let m = parse(b"<13>Nov 22 10:00:00 host just text", NOW).unwrap();
         assert_eq!(m.hostname, Some("host"));

@@ -14,7 +14,7 @@
 //!
 //! | Rule | Fires when | Severity | Checklist |
 //! |---|---|---|---|
-//! | [`RETIRED`] | the account's 職員番号 retired (退職日) before the event's day | critical | 2-(6), 2-(5) |
+//! | [`RETIRED`] | the account's 職員番号 retired (退職日) before the event's day | critical; high when every attempt failed | 2-(6), 2-(5) |
 //! | [`DISABLED`] | the account is 無効 in the snapshot, for events on or after the snapshot's date | high | 2-(6), 2-(5) |
 //! | [`UNKNOWN_ACCOUNT`] | the system has an account list but not this account, for events on or after the snapshot's date | medium; high with patient records | 2-(6), 2-(5) |
 //! | [`OUTSIDE_HOURS`] | a successful access outside the system's configured hours (JST) | low; medium with patient records | 2-(6) |
@@ -26,9 +26,9 @@
 //! | [`UNREGISTERED_TERMINAL`] | a 端末 not on the registered list (only when a list is given) | medium | 2-(6) |
 //!
 //! "Patient records" means an event with a 患者ID. Events whose 結果 is 失敗 count only for
-//! [`FAILED_LOGINS`] (a refused access is not an access), except that the account checks
-//! ([`RETIRED`], [`DISABLED`], [`UNKNOWN_ACCOUNT`]) see every event: a sign-in attempt with
-//! a retired person's ID is worth knowing.
+//! [`FAILED_LOGINS`] (a refused access is not an access), except that [`RETIRED`] sees
+//! every event: a sign-in attempt with a retired person's ID is worth knowing even when it
+//! failed. A disabled or unknown account being refused is the system doing its job.
 //!
 //! The account snapshot is the latest one, so it says nothing certain about events before
 //! its date: an account disabled or deleted since then was perhaps fine at the time. Hence
@@ -591,8 +591,8 @@ impl Monitor {
             .flatten()
             .and_then(|a| a.retired)
             .filter(|d| day > day_number(*d));
-        let disabled = snapshot_applies && info.flatten().is_some_and(|a| !a.enabled);
-        let unknown = snapshot_applies && matches!(info, Some(None));
+        let disabled = !refused && snapshot_applies && info.flatten().is_some_and(|a| !a.enabled);
+        let unknown = !refused && snapshot_applies && matches!(info, Some(None));
         let own_staff_id = info.flatten().and_then(|a| a.staff_id.as_deref()).map(fold);
         let outside = !refused && !self.open(&sys, day, minute);
         let vip = !refused && patient.is_some_and(|p| self.vip.contains(p));
@@ -651,7 +651,7 @@ impl Monitor {
         }
         if unknown {
             let h = st.hit(UNKNOWN_ACCOUNT, r, day);
-            h.escalated |= patient.is_some() && !refused;
+            h.escalated |= patient.is_some();
             sample(h, patient);
         }
 
@@ -805,7 +805,11 @@ fn build(cfg: &Config, st: &UserState, info: Option<&AccountInfo>, h: &Hit) -> N
                 .and_then(|i| i.retired)
                 .map_or_else(String::new, |d| d.to_string());
             (
-                Severity::Critical,
+                if h.escalated {
+                    Severity::Critical
+                } else {
+                    Severity::High
+                },
                 "退職者のアカウントによるアクセス".to_owned(),
                 format!(
                     "{who}は職員番号 {} の職員（{retired}退職）のものですが、退職後の{span}アクセスの記録があります{samples}。{}直ちにアカウントを無効化し、誰が使ったかを確認してください。",
@@ -1115,6 +1119,13 @@ mod tests {
         assert_eq!(r.evidence["first"], "2025-04-07 10:00:00");
         assert_eq!(r.evidence["last"], "2025-04-07 10:06:00");
         assert_eq!(r.evidence["samples"], json!(["P1", "P2"]));
+        // Only failed attempts: still reported, as high.
+        let mut a = rec(t(0, 10, 0), "old", Operation::LoginFailed, None);
+        a.success = Some(false);
+        let f = run(&[a], Config::default());
+        assert_eq!(rules(&f), [RETIRED]);
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(f[0].message.contains("いずれも失敗"), "{}", f[0].message);
     }
 
     #[test]
@@ -1149,6 +1160,12 @@ mod tests {
         assert_eq!(f[1].severity, Severity::High);
         assert_eq!(f[1].subject, "account:電子カルテ/ghost");
         assert_eq!(f[2].severity, Severity::Medium);
+        // Refused attempts: the system did its job.
+        let mut a = rec(t(0, 10, 0), "off", Operation::Login, None);
+        a.success = Some(false);
+        let mut b = rec(t(0, 10, 0), "typo", Operation::LoginFailed, None);
+        b.success = Some(false);
+        assert!(run(&[a, b], Config::default()).is_empty());
         // A system without an account list is not judged.
         let mut r = rec(t(0, 10, 0), "ghost", Operation::View, Some("P1"));
         r.system = "PACS";
