@@ -609,6 +609,11 @@ impl Monitor {
             && !self.terminals.is_empty()
             && terminal.is_some_and(|t| !self.terminals.contains(fold(t).as_ref()));
         let cfg = &self.config;
+        if refused && matches!(info, Some(None)) {
+            // A refused attempt with a name the system does not have can fire nothing; no
+            // state is kept for it, so guessed names cannot grow the memory.
+            return;
+        }
 
         // Two lookups instead of `entry`, so that an account already seen costs no
         // allocation.
@@ -1166,6 +1171,24 @@ mod tests {
         let mut b = rec(t(0, 10, 0), "typo", Operation::LoginFailed, None);
         b.success = Some(false);
         assert!(run(&[a, b], Config::default()).is_empty());
+        let w = world();
+        let reference = Reference {
+            accounts: &w.accounts,
+            accounts_as_of: Some(Date::constant(2025, 4, 1)),
+            ..Reference::default()
+        };
+        let mut m = Monitor::new(Config::default(), &reference);
+        let names: Vec<String> = (0..1000).map(|i| format!("guess{i}")).collect();
+        for n in &names {
+            let mut r = rec(t(0, 10, 0), n, Operation::LoginFailed, None);
+            r.success = Some(false);
+            m.feed(&r);
+        }
+        assert_eq!(m.events(), 1000);
+        assert!(
+            m.users.values().all(HashMap::is_empty),
+            "no state for guessed names"
+        );
         // A system without an account list is not judged.
         let mut r = rec(t(0, 10, 0), "ghost", Operation::View, Some("P1"));
         r.system = "PACS";
