@@ -590,7 +590,7 @@ impl Mapper {
         let user = lookup(EventField::User).ok_or_else(|| missing(EventField::User))?;
         let action_raw = lookup(EventField::Action).ok_or_else(|| missing(EventField::Action))?;
         let action = lookup_code(&src.actions, action_raw)
-            .or_else(|| AccessAction::parse(action_raw))
+            .or_else(|| choice(action_raw))
             .ok_or_else(|| Reason::BadValue {
                 field: EventField::Action,
                 value: action_raw.to_owned(),
@@ -599,7 +599,7 @@ impl Mapper {
             None => None,
             Some(v) => Some(
                 lookup_code(&src.results, v)
-                    .or_else(|| AccessResult::parse(v))
+                    .or_else(|| choice(v))
                     .ok_or_else(|| Reason::BadValue {
                         field: EventField::Result,
                         value: v.to_owned(),
@@ -626,6 +626,16 @@ impl Mapper {
             source: src.name.clone(),
         })
     }
+}
+
+/// A template value: the exact spellings first (no allocation: this runs for every
+/// message), then [`Choice::parse`]'s tolerant comparison (full width, case, spaces).
+fn choice<T: Choice>(v: &str) -> Option<T> {
+    T::ALL
+        .iter()
+        .copied()
+        .find(|c| c.ja() == v || c.en() == v || c.aliases().contains(&v))
+        .or_else(|| T::parse(v))
 }
 
 fn lookup_code<T: Copy>(table: &[(String, T)], v: &str) -> Option<T> {
