@@ -45,6 +45,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_accounts.sql"),
         postgres: include_str!("../migrations/postgres/0007_accounts.sql"),
     },
+    Migration {
+        name: "0010_vendors",
+        sqlite: include_str!("../migrations/sqlite/0010_vendors.sql"),
+        postgres: include_str!("../migrations/postgres/0010_vendors.sql"),
+    },
 ];
 
 pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {

@@ -4,3 +4,4 @@
 pub mod accounts;
 pub mod assets;
 pub mod incident;
+pub mod vendors;
