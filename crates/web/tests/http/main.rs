@@ -11,4 +11,5 @@ mod common;
 mod headers;
 mod isolation;
 mod matrix;
+mod vendors;
 mod webauthn;
