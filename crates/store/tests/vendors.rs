@@ -184,7 +184,6 @@ fn vendor_records_are_kept_per_org_and_audited() {
         );
 
         // Documents: versioned per kind, content stored once, withdrawn not deleted.
-        let pdf = b"%PDF-1.7 MDS/SDS".to_vec();
         let doc = |received: &'static str, content: &'static [u8]| NewDocument {
             kind: "mds_sds",
             form_version: Some("Ver.5.0"),
@@ -212,7 +211,7 @@ fn vendor_records_are_kept_per_org_and_audited() {
                 form_version: None,
                 received_on: "2026-04-01",
                 file: None,
-                note: Some("紙で受領".into()),
+                note: Some("紙で受領"),
             },
         )
         .expect("paper");
@@ -225,7 +224,6 @@ fn vendor_records_are_kept_per_org_and_audited() {
             vendors::document_content(&mut c, &org, &d2).expect("content"),
             b"one".to_vec()
         );
-        let _ = pdf;
         assert!(
             vendors::document(&mut c, &other, d1.id)
                 .expect("doc")
