@@ -249,6 +249,22 @@ async fn vendors_body(app: App) {
     assert!(html.contains("別紙　責任分界表（VPN）"), "[{be}]");
     assert!(html.contains("東海ネットワーク（合意済み）"), "[{be}]");
 
+    // 2-(2) and 2-(3) on the checklist read the vendor findings: the remote maintenance
+    // without logs and the missing 事業者確認用 still hold.
+    let res = staff
+        .post(&format!("/o/{a}/checklist/start"), &[("fy", "2025")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}] start");
+    let (_, html) = staff.text(&format!("/o/{a}/checklist?fy=2025")).await;
+    assert!(
+        html.contains("事業者管理でMDS/SDS 等の開示書類、第三者認証、データの保存場所、責任分界について未解消の指摘が"),
+        "[{be}] 2-(3) evidence"
+    );
+    assert!(
+        html.contains("事業者管理でリモートメンテナンスの方法・接続者・ログ、およびその責任分界について未解消の指摘が"),
+        "[{be}] 2-(2) evidence"
+    );
+
     // The auditor reads and exports but never writes; the facility's 事業者 role sees
     // none of it.
     let auditor = app.sign_in(s.a_user(Role::Auditor)).await;
