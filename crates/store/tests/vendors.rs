@@ -364,3 +364,51 @@ fn vendor_records_are_kept_per_org_and_audited() {
         }
     }
 }
+
+/// A 事業者確認用 form the vendor organisation completed for the facility on this server is
+/// found (it counts as the document received); a draft, or one for another client, is not.
+#[test]
+fn completed_vendor_form_on_the_server_is_found() {
+    use anzen_store::assessments::{self, NewAssessment};
+    for db in testing::all() {
+        let b = db.backend;
+        let mut c = db.store.conn().expect("conn");
+        let clinic =
+            orgs::create(&mut c, &OrgProfile::new("さくら医院", OrgKind::Clinic)).expect("o");
+        let other =
+            orgs::create(&mut c, &OrgProfile::new("みどり病院", OrgKind::Hospital)).expect("o");
+        let vendor = orgs::create(
+            &mut c,
+            &OrgProfile::new("電カル株式会社", OrgKind::SystemVendor),
+        )
+        .expect("o");
+        let items = vec!["R7/vendor/1-①".to_owned()];
+        let new = NewAssessment {
+            fiscal_year: 2025,
+            form: "vendor",
+            edition_fy: 2025,
+            item_ids: &items,
+            client_org_id: Some(clinic.id.0),
+        };
+        let a = assessments::create(&mut c, &vendor, "v", &new, &|_| None).expect("create");
+        assert_eq!(
+            vendors::vendor_form_completed_at(&mut c, clinic.id.0, vendor.id.0).expect("q"),
+            None,
+            "{b} a draft does not count"
+        );
+        let done = c
+            .transaction(|c| assessments::complete(c, &vendor, "v", &a))
+            .expect("complete");
+        assert_eq!(
+            vendors::vendor_form_completed_at(&mut c, clinic.id.0, vendor.id.0).expect("q"),
+            done.completed_at,
+            "{b}"
+        );
+        assert!(done.completed_at.is_some());
+        assert_eq!(
+            vendors::vendor_form_completed_at(&mut c, other.id.0, vendor.id.0).expect("q"),
+            None,
+            "{b} another client"
+        );
+    }
+}
