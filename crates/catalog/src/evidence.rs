@@ -40,8 +40,13 @@ pub const SOURCE_RESTRICTED: &str = "source_restricted";
 /// `services_minimized` — 2-(9): unneeded services are stopped on the ledger's devices.
 pub const SERVICES_MINIMIZED: &str = "services_minimized";
 
+/// `mds_sds_received` — 2-(3): every vendor that provides a system or service handed over its
+/// disclosures (MDS/SDS, 事業者確認用, and for data-storing services サービス仕様適合開示書
+/// and SLA), with valid certifications and known data locations.
+pub const MDS_SDS_RECEIVED: &str = "mds_sds_received";
+
 /// Every key the builtin data may use.
-pub const KNOWN_KEYS: [&str; 9] = [
+pub const KNOWN_KEYS: [&str; 10] = [
     OFFICER_DESIGNATED,
     ASSET_LEDGER_COMPLETE,
     NO_ACCOUNT_FINDINGS,
@@ -51,6 +56,7 @@ pub const KNOWN_KEYS: [&str; 9] = [
     NO_VULNERABILITY_FINDINGS,
     SOURCE_RESTRICTED,
     SERVICES_MINIMIZED,
+    MDS_SDS_RECEIVED,
 ];
 
 /// The reason given when no rule is registered for an item's key.

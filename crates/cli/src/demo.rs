@@ -149,6 +149,7 @@ pub fn seed(store: &Store) -> Result<()> {
         )?;
         seed_assets(c, &org)?;
         seed_vendor(c, &org)?;
+        seed_vendor_records(c, &org)?;
         Ok(())
     })?;
     Ok(())
@@ -292,5 +293,244 @@ fn seed_vendor(c: &mut anzen_store::Conn, org: &anzen_store::orgs::Org) -> Resul
         fy.0,
         Some("今年度の事業者確認用チェックリストのご回答をお願いします。"),
     )?;
+    Ok(())
+}
+
+/// The system named `name`, created when missing (other demo data may have made it).
+fn demo_system(
+    c: &mut anzen_store::Conn,
+    org: &anzen_store::orgs::Org,
+    name: &str,
+    kind: &str,
+) -> Result<anzen_store::accounts::System> {
+    if let Some(s) = anzen_store::accounts::systems(c, org)?
+        .into_iter()
+        .find(|s| s.data.name == name)
+    {
+        return Ok(s);
+    }
+    Ok(anzen_store::accounts::save_system(
+        c,
+        org,
+        "demo",
+        None,
+        &anzen_store::accounts::SystemData {
+            name: name.into(),
+            kind: kind.into(),
+            owner: Some("佐藤 花子（事務長）".into()),
+            vendor: None,
+            supports_mfa: false,
+            min_password_len: Some(8),
+            note: None,
+        },
+    )?)
+}
+
+/// 事業者管理: the EHR vendor (linked to its organisation on this server, so its engineer
+/// sees what is shared) and the network company that maintains the VPN appliance. As at
+/// 半田病院, both are recorded as owning the VPN's patches and neither has accepted, and
+/// nobody collects its vulnerability information: the rules flag it.
+fn seed_vendor_records(c: &mut anzen_store::Conn, org: &anzen_store::orgs::Org) -> Result<()> {
+    use anzen_store::vendors::{
+        self as vs, Assignment, Certification, DocFile, NewDocument, RemoteAccess, Service,
+        VendorData,
+    };
+    let today = anzen_web::today_jst();
+    let ago = |days: i64| -> String {
+        today
+            .checked_sub(jiff::Span::new().days(days))
+            .unwrap_or(today)
+            .to_string()
+    };
+    let ahead = |days: i64| -> String {
+        today
+            .checked_add(jiff::Span::new().days(days))
+            .unwrap_or(today)
+            .to_string()
+    };
+    let vendor_org = orgs::all(c)?
+        .into_iter()
+        .find(|o| o.profile.kind == OrgKind::SystemVendor && o.profile.name == "メディシス株式会社")
+        .map(|o| o.id.0);
+    let ehr = demo_system(c, org, "電子カルテ", "電子カルテ")?;
+    let vpn = demo_system(c, org, "VPN装置（リモート保守）", "ネットワーク")?;
+    let asset_id = |c: &mut anzen_store::Conn, key: &str| -> Result<Option<i64>> {
+        Ok(anzen_store::assets::list(c, org)?
+            .into_iter()
+            .find(|a| a.data.key == key)
+            .map(|a| a.id))
+    };
+    let medisys = vs::save(
+        c,
+        org,
+        "demo",
+        None,
+        &VendorData {
+            name: "メディシス株式会社".into(),
+            vendor_org_id: vendor_org,
+            contact_name: Some("高橋 健".into()),
+            contact_phone: Some("03-5555-0101".into()),
+            contact_email: Some("support@medisys-vendor.example".into()),
+            address: Some("東京都港区芝5-1-1".into()),
+            note: Some("更新時に価格交渉予定（施設内メモ）".into()),
+            active: true,
+        },
+    )?;
+    let sv01: Vec<i64> = asset_id(c, "SV-01")?.into_iter().collect();
+    vs::set_links(c, org, "demo", medisys.id, &[ehr.id], &sv01)?;
+    vs::add_document(
+        c,
+        org,
+        "demo",
+        medisys.id,
+        &NewDocument {
+            kind: "mds_sds",
+            form_version: Some("Ver.5.0"),
+            received_on: &ago(190),
+            file: Some(DocFile {
+                name: "MDS_SDS_メディシス電子カルテ_Ver5.0.txt",
+                content_type: "text/plain",
+                content:
+                    "製造業者／サービス事業者による医療情報セキュリティ開示書（デモ用の控え）\n"
+                        .as_bytes(),
+            }),
+            note: None,
+        },
+    )?;
+    vs::add_certification(
+        c,
+        org,
+        "demo",
+        medisys.id,
+        &Certification {
+            id: 0,
+            vendor_id: 0,
+            kind: "isms".into(),
+            name: "ISMS（ISO/IEC 27001）".into(),
+            scope: Some("医療情報システムの開発・保守".into()),
+            cert_no: Some("IS 000000".into()),
+            expires_on: Some(ahead(60)),
+        },
+    )?;
+    vs::add_certification(
+        c,
+        org,
+        "demo",
+        medisys.id,
+        &Certification {
+            id: 0,
+            vendor_id: 0,
+            kind: "pmark".into(),
+            name: "プライバシーマーク".into(),
+            scope: None,
+            cert_no: None,
+            expires_on: Some(ahead(500)),
+        },
+    )?;
+    vs::add_service(
+        c,
+        org,
+        "demo",
+        medisys.id,
+        &Service {
+            id: 0,
+            vendor_id: 0,
+            name: "電子カルテ クラウドバックアップ".into(),
+            stores_data: true,
+            data_country: Some("日本".into()),
+            data_provider: Some("国内データセンター（東京・大阪）".into()),
+            within_japan_law: Some(true),
+            note: None,
+        },
+    )?;
+    vs::add_remote(
+        c,
+        org,
+        "demo",
+        medisys.id,
+        &RemoteAccess {
+            id: 0,
+            vendor_id: 0,
+            target: "電子カルテサーバ（SV-01）".into(),
+            method: Some("VPN装置経由のリモートデスクトップ".into()),
+            allowed_persons: Some("保守担当者2名（作業前に電話で申請）".into()),
+            logs_kept: Some(true),
+            log_location: Some("VPN装置の接続ログ・作業報告書".into()),
+        },
+    )?;
+
+    let network = vs::save(
+        c,
+        org,
+        "demo",
+        None,
+        &VendorData {
+            name: "東海ネットワークサービス株式会社".into(),
+            contact_name: Some("伊藤 修".into()),
+            contact_phone: Some("052-555-0199".into()),
+            active: true,
+            ..VendorData::default()
+        },
+    )?;
+    let fw: Vec<i64> = asset_id(c, "FW-01")?.into_iter().collect();
+    vs::set_links(c, org, "demo", network.id, &[vpn.id], &fw)?;
+    vs::add_remote(
+        c,
+        org,
+        "demo",
+        network.id,
+        &RemoteAccess {
+            id: 0,
+            vendor_id: 0,
+            target: "VPN装置（FW-01）".into(),
+            method: Some("SSL-VPN（FortiGate）".into()),
+            allowed_persons: None,
+            logs_kept: None,
+            log_location: None,
+        },
+    )?;
+
+    let row = |duty: &str, role: &str, v: Option<i64>| Assignment {
+        duty: duty.into(),
+        role: role.into(),
+        vendor_id: v,
+    };
+    let (m, n) = (Some(medisys.id), Some(network.id));
+    let ehr_rows = vec![
+        row("patching", "responsible", m),
+        row("patching", "informed", None),
+        row("vuln_info", "responsible", m),
+        row("vuln_info", "informed", None),
+        row("monitoring", "responsible", m),
+        row("backup", "responsible", m),
+        row("backup", "informed", None),
+        row("incident_response", "responsible", None),
+        row("incident_response", "informed", m),
+        row("authority_reporting", "responsible", None),
+        row("remote_maintenance", "responsible", m),
+        row("account_management", "responsible", None),
+    ];
+    let rows = vs::set_matrix(c, org, "demo", ehr.id, &ehr_rows)?;
+    for r in rows
+        .iter()
+        .filter(|r| r.role == "responsible" && r.vendor_id.is_some())
+    {
+        vs::set_accepted(c, org, "support@medisys-vendor.example", r.id, m, true)?;
+    }
+    // The VPN: each company thinks the other patches it; nobody watches its advisories.
+    let vpn_rows = vec![
+        row("patching", "responsible", m),
+        row("patching", "responsible", n),
+        row("monitoring", "responsible", n),
+        row("backup", "responsible", None),
+        row("incident_response", "responsible", None),
+        row("incident_response", "informed", m),
+        row("incident_response", "informed", n),
+        row("authority_reporting", "responsible", None),
+        row("remote_maintenance", "responsible", n),
+        row("account_management", "responsible", None),
+    ];
+    vs::set_matrix(c, org, "demo", vpn.id, &vpn_rows)?;
+    anzen_web::checks::check_vendors(c, org, "demo", today)?;
     Ok(())
 }

@@ -123,6 +123,33 @@ fn demo_data_verifies_after_clean_shutdown() {
         .expect("checkpoint");
     assert!(cp.status.success());
     assert!(text.contains("signed up to"), "{text}");
+    // The demo's VPN echoes 半田病院: two companies recorded for its patches, neither
+    // accepting, and nobody collecting its vulnerability information.
+    let out = Command::new(BIN)
+        .args([
+            "check",
+            "--data",
+            data_s,
+            "--org",
+            "医療法人さくら会 さくら内科クリニック",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("check");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("check prints JSON");
+    let vpn = json
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter(|f| f["subject"] == "responsibility:VPN装置（リモート保守）")
+        .map(|f| f["rule"].as_str().unwrap_or_default().to_owned())
+        .collect::<Vec<_>>();
+    assert!(
+        vpn.contains(&"vendor.duty_ambiguous".to_owned())
+            && vpn.contains(&"vendor.duty_unassigned".to_owned()),
+        "{vpn:?}"
+    );
 }
 
 fn write_self_signed(dir: &Path) -> (String, String) {

@@ -128,21 +128,8 @@ pub fn attach(
     if known.is_none() {
         return Err(StoreError::NotFound(format!("item {}", upload.item_id)));
     }
-    let sha256 = hex::encode(Sha256::digest(upload.content));
-    let size = i64::try_from(upload.content.len())
-        .map_err(|_| StoreError::Decode("file too large".to_owned()))?;
+    let (sha256, size) = put_blob(conn, org, upload.content)?;
     let now = now_us();
-    let stored = conn.query_opt(
-        "SELECT size FROM evidence_blobs WHERE org_id = $1 AND sha256 = $2",
-        params![org.id.0, sha256.as_str()],
-    )?;
-    if stored.is_none() {
-        conn.execute(
-            "INSERT INTO evidence_blobs (org_id, sha256, size, content, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-            params![org.id.0, sha256.as_str(), size, upload.content, now],
-        )?;
-    }
     let version = conn
         .query_one(
             "SELECT COALESCE(MAX(version), 0) + 1 FROM evidence_files \
@@ -229,17 +216,41 @@ pub fn list(conn: &mut Conn, a: &Assessment) -> Result<Vec<EvidenceFile>, StoreE
 
 /// The stored content of an attachment, checked against its hash.
 pub fn content(conn: &mut Conn, org: &Org, file: &EvidenceFile) -> Result<Vec<u8>, StoreError> {
+    blob(conn, org, &file.sha256)
+}
+
+/// Stores `content` once per organisation under its SHA-256 (also used for the documents
+/// received from vendors, `store::vendors`). Returns the hash (hex) and size.
+pub fn put_blob(conn: &mut Conn, org: &Org, content: &[u8]) -> Result<(String, i64), StoreError> {
+    let sha256 = hex::encode(Sha256::digest(content));
+    let size = i64::try_from(content.len())
+        .map_err(|_| StoreError::Decode("file too large".to_owned()))?;
+    let stored = conn.query_opt(
+        "SELECT size FROM evidence_blobs WHERE org_id = $1 AND sha256 = $2",
+        params![org.id.0, sha256.as_str()],
+    )?;
+    if stored.is_none() {
+        conn.execute(
+            "INSERT INTO evidence_blobs (org_id, sha256, size, content, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+            params![org.id.0, sha256.as_str(), size, content, now_us()],
+        )?;
+    }
+    Ok((sha256, size))
+}
+
+/// The stored content with hash `sha256`, checked against it.
+pub fn blob(conn: &mut Conn, org: &Org, sha256: &str) -> Result<Vec<u8>, StoreError> {
     let bytes = conn
         .query_opt(
             "SELECT content FROM evidence_blobs WHERE org_id = $1 AND sha256 = $2",
-            params![org.id.0, file.sha256.as_str()],
+            params![org.id.0, sha256],
         )?
-        .ok_or_else(|| StoreError::NotFound(format!("evidence content {}", file.sha256)))?
+        .ok_or_else(|| StoreError::NotFound(format!("evidence content {sha256}")))?
         .bytes(0)?;
-    if hex::encode(Sha256::digest(&bytes)) != file.sha256 {
+    if hex::encode(Sha256::digest(&bytes)) != sha256 {
         return Err(StoreError::Decode(format!(
-            "evidence content {} does not match its hash",
-            file.sha256
+            "evidence content {sha256} does not match its hash"
         )));
     }
     Ok(bytes)

@@ -24,6 +24,7 @@ pub mod testing;
 pub mod tokens;
 pub mod users;
 pub mod vendor_forms;
+pub mod vendors;
 pub mod vuln_feeds;
 pub mod webauthn;
 

@@ -8,7 +8,7 @@
 use std::io::Read;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use anzen_catalog::evidence::{EvidenceRegistry, Facts, OrgFacts};
+use anzen_catalog::evidence::{EvidenceRegistry, EvidenceRule, Facts, OrgFacts};
 use anzen_core::calendar::FiscalYear;
 use anzen_core::finding::reconcile;
 use anzen_core::rules::accounts as rules_accounts;
@@ -16,6 +16,7 @@ use anzen_core::rules::assets::{
     AssetLedgerComplete, LedgerSummary, OpenFinding, RULE_PREFIXES, SettingsEvidence, Tables,
     VulnData, findings,
 };
+use anzen_core::rules::vendors as rules_vendors;
 use anzen_store::accounts as store_accounts;
 use anzen_store::findings::{self as findings_store, Applied};
 use anzen_store::orgs::Org;
@@ -261,9 +262,35 @@ pub fn evidence_for(
         summary: LedgerSummary::of(&data, last_review),
         today,
     });
+    // 2-(2) and 2-(3) also read the vendor records (the ledger's 2-(2) rule is the base).
+    let vi = vendor_inputs(conn, org)?;
+    let vendor_now = rules_vendors::findings(
+        &vi.vendors,
+        &vi.matrices,
+        &rules_vendors::Options::default(),
+        today,
+    );
+    let active_vendors = vi.vendors.iter().filter(|v| v.active).count();
     for rule in SettingsEvidence::all(&data, &open, nvd_loaded) {
-        registry.register(rule);
+        if rule.key() == anzen_catalog::evidence::REMOTE_MAINTENANCE_KNOWN {
+            registry.register(rules_vendors::VendorEvidence::new(
+                anzen_catalog::evidence::REMOTE_MAINTENANCE_KNOWN,
+                rules_vendors::ITEM_REMOTE,
+                Some(Box::new(rule)),
+                active_vendors,
+                &vendor_now,
+            ));
+        } else {
+            registry.register(rule);
+        }
     }
+    registry.register(rules_vendors::VendorEvidence::new(
+        anzen_catalog::evidence::MDS_SDS_RECEIVED,
+        rules_vendors::ITEM_DISCLOSURE,
+        None,
+        active_vendors,
+        &vendor_now,
+    ));
     let inputs = account_inputs(conn, org)?;
     let signoffs = {
         let systems = store_accounts::systems(conn, org)?;
@@ -433,6 +460,153 @@ pub fn check_accounts(
         today,
     );
     let recorded = findings_store::recorded(conn, org, &rules_accounts::RULE_PREFIXES)?;
+    Ok(findings_store::apply(
+        conn,
+        org,
+        actor,
+        &reconcile(&recorded, &now),
+    )?)
+}
+
+/// The organisation's vendors and the responsibility matrices of the systems in scope (a
+/// vendor linked, or a row recorded), as the vendor rules take them.
+pub struct VendorInputs {
+    pub vendors: Vec<rules_vendors::Vendor>,
+    pub matrices: Vec<rules_vendors::SystemMatrix>,
+}
+
+/// Loads [`VendorInputs`] from the store. A 事業者確認用 form the linked vendor
+/// organisation completed for this facility on the server counts as received on the day
+/// it was completed.
+pub fn vendor_inputs(conn: &mut Conn, org: &Org) -> Result<VendorInputs, CheckError> {
+    use anzen_store::vendors as vs;
+    let list = vs::list(conn, org)?;
+    let docs = vs::documents(conn, org, None)?;
+    let certs = vs::certifications(conn, org, None)?;
+    let services = vs::services(conn, org, None)?;
+    let remote = vs::remote(conn, org, None)?;
+    let sys_links = vs::system_links(conn, org)?;
+    let asset_links = vs::asset_links(conn, org)?;
+    let jst = jiff::tz::TimeZone::fixed(jiff::tz::offset(9));
+    let mut vendors = Vec::with_capacity(list.len());
+    for v in &list {
+        let mut documents: Vec<rules_vendors::Document> = docs
+            .iter()
+            .filter(|d| d.vendor_id == v.id && d.is_current())
+            .filter_map(|d| {
+                Some(rules_vendors::Document {
+                    kind: rules_vendors::DocKind::parse(&d.kind)?,
+                    received_on: anzen_core::calendar::parse_date(&d.received_on).ok()?,
+                    form_version: d.form_version.clone(),
+                })
+            })
+            .collect();
+        if let Some(vorg) = v.data.vendor_org_id
+            && let Some(at) = vs::vendor_form_completed_at(conn, org.id.0, vorg)?
+            && let Ok(ts) = jiff::Timestamp::from_microsecond(at)
+        {
+            documents.push(rules_vendors::Document {
+                kind: rules_vendors::DocKind::VendorChecklist,
+                received_on: ts.to_zoned(jst.clone()).date(),
+                form_version: None,
+            });
+        }
+        let own_services: Vec<rules_vendors::Service> = services
+            .iter()
+            .filter(|s| s.vendor_id == v.id)
+            .map(|s| rules_vendors::Service {
+                name: s.name.clone(),
+                stores_data: s.stores_data,
+                country: s.data_country.clone(),
+                provider: s.data_provider.clone(),
+                within_japan_law: s.within_japan_law,
+            })
+            .collect();
+        vendors.push(rules_vendors::Vendor {
+            name: v.data.name.clone(),
+            active: v.data.active,
+            provides: sys_links.iter().filter(|(x, _)| *x == v.id).count()
+                + asset_links.iter().filter(|(x, _)| *x == v.id).count()
+                + own_services.len(),
+            documents,
+            certifications: certs
+                .iter()
+                .filter(|c| c.vendor_id == v.id)
+                .map(|c| rules_vendors::Certification {
+                    kind: rules_vendors::CertKind::parse(&c.kind)
+                        .unwrap_or(rules_vendors::CertKind::Other),
+                    name: c.name.clone(),
+                    expires_on: date(&c.expires_on),
+                })
+                .collect(),
+            services: own_services,
+            remote: remote
+                .iter()
+                .filter(|r| r.vendor_id == v.id)
+                .map(|r| rules_vendors::RemoteAccess {
+                    target: r.target.clone(),
+                    method: r.method.clone(),
+                    allowed_persons: r.allowed_persons.clone(),
+                    logs_kept: r.logs_kept,
+                })
+                .collect(),
+        });
+    }
+    let rows = vs::matrix(conn, org, None)?;
+    let systems = store_accounts::systems(conn, org)?;
+    let mut matrices = Vec::new();
+    for s in &systems {
+        let mine: Vec<&vs::Responsibility> = rows.iter().filter(|r| r.system_id == s.id).collect();
+        if mine.is_empty() && !sys_links.iter().any(|(_, sid)| *sid == s.id) {
+            continue;
+        }
+        let duties = rules_vendors::Duty::ALL
+            .into_iter()
+            .map(|duty| {
+                let resp = mine
+                    .iter()
+                    .filter(|r| r.role == "responsible" && r.duty == duty.code())
+                    .filter_map(|r| {
+                        let party = match r.vendor_id {
+                            None => rules_vendors::Party::Facility,
+                            Some(id) => rules_vendors::Party::Vendor(
+                                list.iter().find(|v| v.id == id)?.data.name.clone(),
+                            ),
+                        };
+                        Some(rules_vendors::Responsible {
+                            party,
+                            accepted: r.accepted_at.is_some(),
+                        })
+                    })
+                    .collect();
+                (duty, resp)
+            })
+            .collect();
+        matrices.push(rules_vendors::SystemMatrix {
+            system: s.data.name.clone(),
+            duties,
+        });
+    }
+    Ok(VendorInputs { vendors, matrices })
+}
+
+/// Runs the vendor rules for `org` on `today` and records the result, in the caller's
+/// transaction (after every vendor, document, system or matrix change, and by
+/// `anzen check`).
+pub fn check_vendors(
+    conn: &mut Conn,
+    org: &Org,
+    actor: &str,
+    today: jiff::civil::Date,
+) -> Result<Applied, CheckError> {
+    let i = vendor_inputs(conn, org)?;
+    let now = rules_vendors::findings(
+        &i.vendors,
+        &i.matrices,
+        &rules_vendors::Options::default(),
+        today,
+    );
+    let recorded = findings_store::recorded(conn, org, &rules_vendors::RULE_PREFIXES)?;
     Ok(findings_store::apply(
         conn,
         org,

@@ -41,6 +41,8 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("nav.assets", "資産台帳", "Assets"),
     ("nav.findings", "指摘事項", "Findings"),
     ("nav.accounts", "アカウント管理", "Accounts"),
+    ("nav.vendors", "事業者管理", "Vendors"),
+    ("nav.clients", "取引先の医療機関", "Client facilities"),
     (
         "checklist.title",
         "サイバーセキュリティ対策チェックリスト",

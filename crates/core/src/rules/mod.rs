@@ -5,3 +5,4 @@ pub mod access_log;
 pub mod accounts;
 pub mod assets;
 pub mod incident;
+pub mod vendors;

@@ -453,6 +453,8 @@ pub async fn update_system(
         .tx(move |c| {
             accounts::save_system(c, &o, &actor, Some(id), &data)?;
             checks::check_accounts(c, &o, &actor, today_jst()).map_err(AppError::from)?;
+            // A renamed system's responsibility findings follow its name.
+            checks::check_vendors(c, &o, &actor, today_jst()).map_err(AppError::from)?;
             Ok(())
         })
         .await

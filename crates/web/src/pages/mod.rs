@@ -10,6 +10,7 @@ pub mod directory;
 pub mod findings;
 pub mod org;
 pub mod users;
+pub mod vendors;
 
 use anzen_core::Action;
 use askama::Template;
@@ -168,10 +169,67 @@ pub fn routes() -> Router<AppState> {
             get(directory::settings).post(directory::save),
         )
         .route("/o/{org}/accounts/directory/fetch", post(directory::fetch))
+        .merge(vendor_routes())
         .route("/o/{org}/findings", get(findings::list))
         .route("/o/{org}/findings/{id}", post(findings::track))
         .route("/o/{org}/tokens", post(account::create_token))
         .route("/o/{org}/tokens/{id}/revoke", post(account::revoke_token))
+}
+
+/// 事業者管理 and the vendor's own view.
+fn vendor_routes() -> Router<AppState> {
+    Router::new()
+        .route("/o/{org}/vendors", get(vendors::list).post(vendors::create))
+        .route("/o/{org}/vendors/matrix", get(vendors::matrix))
+        .route(
+            "/o/{org}/vendors/matrix/{system}",
+            post(vendors::save_matrix),
+        )
+        .route(
+            "/o/{org}/vendors/matrix/{system}/print",
+            get(vendors::matrix_print),
+        )
+        .route(
+            "/o/{org}/vendors/matrix/{system}/accept/{row}",
+            post(vendors::accept_row),
+        )
+        .route("/o/{org}/vendors/export.xlsx", get(vendors::export_xlsx))
+        .route(
+            "/o/{org}/vendors/{id}",
+            get(vendors::detail).post(vendors::update),
+        )
+        .route("/o/{org}/vendors/{id}/add/{part}", post(vendors::add_part))
+        .route(
+            "/o/{org}/vendors/{id}/remove/{part}/{row}",
+            post(vendors::remove_part),
+        )
+        .route("/o/{org}/vendors/{id}/links", post(vendors::set_links))
+        .route(
+            "/o/{org}/vendors/{id}/documents",
+            post(vendors::upload_doc).layer(DefaultBodyLimit::max(vendors::BODY_LIMIT)),
+        )
+        .route(
+            "/o/{org}/vendors/{id}/documents/{doc}",
+            get(vendors::download_doc),
+        )
+        .route(
+            "/o/{org}/vendors/{id}/documents/{doc}/withdraw",
+            post(vendors::withdraw_doc),
+        )
+        .route("/o/{org}/clients", get(vendors::shared::clients))
+        .route("/o/{org}/clients/{id}", get(vendors::shared::page))
+        .route(
+            "/o/{org}/clients/{id}/documents",
+            post(vendors::shared::upload).layer(DefaultBodyLimit::max(vendors::BODY_LIMIT)),
+        )
+        .route(
+            "/o/{org}/clients/{id}/documents/{doc}",
+            get(vendors::shared::download),
+        )
+        .route(
+            "/o/{org}/clients/{id}/accept/{row}",
+            post(vendors::shared::accept),
+        )
 }
 
 /// A link in the navigation bar.
@@ -245,6 +303,11 @@ impl Layout {
         item("nav.findings", "/findings", Action::ReadRecords);
         item("nav.assets", "/assets", Action::ReadRecords);
         item("nav.accounts", "/accounts", Action::ReadRecords);
+        if ctx.org.profile.kind == anzen_core::OrgKind::SystemVendor {
+            item("nav.clients", "/clients", Action::ReadRecords);
+        } else {
+            item("nav.vendors", "/vendors", Action::ReadRecords);
+        }
         item("nav.profile", "/profile", Action::ReadRecords);
         item("nav.users", "/users", Action::ManageUsers);
         item("nav.audit", "/audit", Action::ReadAudit);

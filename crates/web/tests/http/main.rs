@@ -12,4 +12,5 @@ mod directory;
 mod headers;
 mod isolation;
 mod matrix;
+mod vendors;
 mod webauthn;

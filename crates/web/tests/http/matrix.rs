@@ -133,11 +133,14 @@ async fn role_matrix_body(app: App) {
     }
 
     // Pages (GET).
-    let pages: [(String, Rule); 4] = [
+    let pages: [(String, Rule); 7] = [
         (format!("/o/{a}/"), needs(Action::ViewOrg)),
         (format!("/o/{a}/profile"), needs_not_vendor(Action::ViewOrg)),
         (format!("/o/{a}/users"), needs(Action::ManageUsers)),
         (format!("/o/{a}/audit"), needs(Action::ReadAudit)),
+        (format!("/o/{a}/vendors"), needs(Action::ReadRecords)),
+        (format!("/o/{a}/vendors/matrix"), needs(Action::ReadRecords)),
+        (format!("/o/{a}/vendors/export.xlsx"), needs(Action::Export)),
     ];
     for (path, rule) in &pages {
         for (role, b) in &browsers {
@@ -148,6 +151,18 @@ async fn role_matrix_body(app: App) {
 
     // Forms (POST with a valid CSRF token).
     for (role, b) in &browsers {
+        let vendor = format!("事業者（{}）", role.code());
+        let st = b
+            .post(&format!("/o/{a}/vendors"), &[("name", vendor.as_str())])
+            .await
+            .status();
+        m.check(
+            "POST /o/{A}/vendors",
+            *role,
+            &needs(Action::EditRecords),
+            st,
+            StatusCode::SEE_OTHER,
+        );
         let name = format!("{A_NAME}（{}）", role.code());
         let form = profile_form(&name);
         let st = b

@@ -94,7 +94,7 @@ pub fn clean_file_name(raw: &str) -> Option<String> {
 
 /// The stored content type: the browser's when it looks like `type/subtype`, else
 /// `application/octet-stream`.
-fn clean_content_type(raw: Option<&str>) -> String {
+pub fn clean_content_type(raw: Option<&str>) -> String {
     let ok = raw.is_some_and(|t| {
         let t = t.trim();
         t.len() <= 100
