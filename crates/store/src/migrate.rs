@@ -45,6 +45,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_accounts.sql"),
         postgres: include_str!("../migrations/postgres/0007_accounts.sql"),
     },
+    Migration {
+        name: "0008_incident",
+        sqlite: include_str!("../migrations/sqlite/0008_incident.sql"),
+        postgres: include_str!("../migrations/postgres/0008_incident.sql"),
+    },
 ];
 
 pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {

@@ -41,6 +41,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("nav.assets", "資産台帳", "Assets"),
     ("nav.findings", "指摘事項", "Findings"),
     ("nav.accounts", "アカウント管理", "Accounts"),
+    ("nav.incident", "インシデント対応", "Incident readiness"),
     (
         "checklist.title",
         "サイバーセキュリティ対策チェックリスト",

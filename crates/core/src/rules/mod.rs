@@ -3,4 +3,5 @@
 
 pub mod accounts;
 pub mod assets;
+pub mod bcp;
 pub mod incident;

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod checklist;
 pub mod findings;
+pub mod incident;
 pub mod org;
 pub mod users;
 
@@ -165,6 +166,7 @@ pub fn routes() -> Router<AppState> {
         .route("/o/{org}/findings/{id}", post(findings::track))
         .route("/o/{org}/tokens", post(account::create_token))
         .route("/o/{org}/tokens/{id}/revoke", post(account::revoke_token))
+        .merge(incident::routes())
 }
 
 /// A link in the navigation bar.
@@ -238,6 +240,7 @@ impl Layout {
         item("nav.findings", "/findings", Action::ReadRecords);
         item("nav.assets", "/assets", Action::ReadRecords);
         item("nav.accounts", "/accounts", Action::ReadRecords);
+        item("nav.incident", "/incident", Action::ReadRecords);
         item("nav.profile", "/profile", Action::ReadRecords);
         item("nav.users", "/users", Action::ManageUsers);
         item("nav.audit", "/audit", Action::ReadAudit);
