@@ -9,6 +9,7 @@ mod checklist;
 mod checklist_more;
 mod common;
 mod headers;
+mod incident;
 mod isolation;
 mod matrix;
 mod webauthn;

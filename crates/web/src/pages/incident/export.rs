@@ -669,7 +669,7 @@ mod tests {
                 .nth(1)
                 .expect("row")
                 .iter()
-                .any(|v| v.to_string() == "個人情報保護委員会")
+                .any(|v| matches!(v, calamine::Data::String(s) if s == "個人情報保護委員会"))
         );
     }
 }
