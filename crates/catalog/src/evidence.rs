@@ -27,6 +27,11 @@ pub const ACCESS_LOGS_INGESTED: &str = "access_logs_ingested";
 /// `contact_chart_complete` — 3-(1): the contact chart has the required internal and
 /// external contacts.
 pub const CONTACT_CHART_COMPLETE: &str = "contact_chart_complete";
+/// `backup_recovery_verified` — 3-(2): backups in several generations and methods, part of
+/// them offline, recent, with restore procedures and a restore drill within 12 months.
+pub const BACKUP_RECOVERY_VERIFIED: &str = "backup_recovery_verified";
+/// `cyber_bcp_established` — 3-(3): an approved cyber BCP, complete and within its review.
+pub const CYBER_BCP_ESTABLISHED: &str = "cyber_bcp_established";
 
 /// `remote_maintenance_known` — 2-(2): every device in the ledger says whether it is
 /// maintained remotely, and each that is names its maintainer.
@@ -46,12 +51,14 @@ pub const SERVICES_MINIMIZED: &str = "services_minimized";
 pub const MDS_SDS_RECEIVED: &str = "mds_sds_received";
 
 /// Every key the builtin data may use.
-pub const KNOWN_KEYS: [&str; 10] = [
+pub const KNOWN_KEYS: [&str; 12] = [
     OFFICER_DESIGNATED,
     ASSET_LEDGER_COMPLETE,
     NO_ACCOUNT_FINDINGS,
     ACCESS_LOGS_INGESTED,
     CONTACT_CHART_COMPLETE,
+    BACKUP_RECOVERY_VERIFIED,
+    CYBER_BCP_ESTABLISHED,
     REMOTE_MAINTENANCE_KNOWN,
     NO_VULNERABILITY_FINDINGS,
     SOURCE_RESTRICTED,

@@ -150,6 +150,7 @@ pub fn seed(store: &Store) -> Result<()> {
         seed_assets(c, &org)?;
         seed_vendor(c, &org)?;
         seed_vendor_records(c, &org)?;
+        crate::demo_incident::seed(c, &org)?;
         Ok(())
     })?;
     Ok(())

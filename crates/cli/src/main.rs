@@ -8,6 +8,7 @@ mod backup;
 mod bench;
 mod config;
 mod demo;
+mod demo_incident;
 mod export;
 mod init;
 mod serve;

@@ -131,6 +131,20 @@ fn import_feeds_check_and_export_from_the_command_line() {
             .expect("account.retired reported");
         assert_eq!(retired["subject"], "account:電子カルテ/suzuki", "[{be}]");
         assert_eq!(retired["checklist"], serde_json::json!(["2-(5)"]), "[{be}]");
+        // Incident readiness: no chart, no backups of the registered system, no BCP.
+        let list = v.as_array().expect("array");
+        for (rule, subject, item) in [
+            ("contact.missing", "contact_chart", "3-(1)"),
+            ("backup.none", "system:電子カルテ", "3-(2)"),
+            ("bcp.none", "bcp", "3-(3)"),
+        ] {
+            assert!(
+                list.iter().any(|f| f["rule"] == rule
+                    && f["subject"] == subject
+                    && f["checklist"] == serde_json::json!([item])),
+                "[{be}] {rule} {subject}"
+            );
+        }
 
         let (code, out) = d.run(&["verify"]);
         assert_eq!(code, 0, "[{be}] {out}");

@@ -46,6 +46,11 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0007_accounts.sql"),
     },
     Migration {
+        name: "0008_incident",
+        sqlite: include_str!("../migrations/sqlite/0008_incident.sql"),
+        postgres: include_str!("../migrations/postgres/0008_incident.sql"),
+    },
+    Migration {
         name: "0010_vendors",
         sqlite: include_str!("../migrations/sqlite/0010_vendors.sql"),
         postgres: include_str!("../migrations/postgres/0010_vendors.sql"),

@@ -16,9 +16,13 @@ use anzen_core::rules::assets::{
     AssetLedgerComplete, LedgerSummary, OpenFinding, RULE_PREFIXES, SettingsEvidence, Tables,
     VulnData, findings,
 };
+use anzen_core::rules::bcp as rules_bcp;
+use anzen_core::rules::incident as rules_incident;
 use anzen_core::rules::vendors as rules_vendors;
 use anzen_store::accounts as store_accounts;
+use anzen_store::continuity as store_continuity;
 use anzen_store::findings::{self as findings_store, Applied};
+use anzen_store::incident as store_incident;
 use anzen_store::orgs::Org;
 use anzen_store::vuln_feeds::{self, FeedFile, NewFeed};
 use anzen_store::{Conn, StoreError, assets};
@@ -320,6 +324,7 @@ pub fn evidence_for(
         ),
         today,
     });
+    register_incident_evidence(conn, org, &mut registry, today)?;
     let facts = Facts {
         org: OrgFacts {
             security_officer_name: org.profile.security_officer.clone(),
@@ -613,4 +618,202 @@ pub fn check_vendors(
         actor,
         &reconcile(&recorded, &now),
     )?)
+}
+
+/// The organisation's incident-readiness records as the rules take them: the 連絡体制図,
+/// the vendors it must name, the backups of the systems that need them, and the BCP in
+/// force.
+pub struct IncidentInputs {
+    pub contacts: Vec<rules_incident::Contact>,
+    /// 外部委託業者: the systems' 事業者 and the active assets' 保守事業者.
+    pub vendors: Vec<String>,
+    /// Systems that need backups (all but those marked as not needing them).
+    pub backup_systems: Vec<String>,
+    pub jobs: Vec<rules_incident::BackupJob>,
+    pub drills: Vec<rules_incident::RestoreDrill>,
+    /// Systems with a written restore procedure.
+    pub with_procedure: Vec<String>,
+    pub policy: rules_incident::BackupPolicy,
+    pub bcp: Option<rules_bcp::BcpStatus>,
+}
+
+/// The contacts as the rules take them (unknown role codes are skipped: they cannot be
+/// entered through the pages).
+pub fn rule_contacts(list: &[store_incident::ContactRecord]) -> Vec<rules_incident::Contact> {
+    list.iter()
+        .filter_map(|c| {
+            Some(rules_incident::Contact {
+                role: rules_incident::ContactRole::from_code(&c.data.role)?,
+                name: c.data.name.clone(),
+                organisation: c.data.organisation.clone(),
+                phone: c.data.phone.clone(),
+                email: c.data.email.clone(),
+                hours: c.data.hours.clone(),
+                escalation_order: c.data.escalation_order.and_then(|n| u32::try_from(n).ok()),
+            })
+        })
+        .collect()
+}
+
+/// The plan in force: the latest approved version, else the latest draft.
+pub fn bcp_status(
+    versions: &[store_continuity::BcpVersion],
+) -> Result<Option<rules_bcp::BcpStatus>, CheckError> {
+    let Some(v) = versions
+        .iter()
+        .find(|v| v.approved_on.is_some())
+        .or_else(|| versions.first())
+    else {
+        return Ok(None);
+    };
+    let plan: rules_bcp::BcpPlan = serde_json::from_str(&v.plan)
+        .map_err(|e| CheckError::Store(StoreError::Decode(format!("bcp plan: {e}"))))?;
+    Ok(Some(rules_bcp::BcpStatus {
+        version: u32::try_from(v.version).unwrap_or(0),
+        plan,
+        approved_on: date(&v.approved_on),
+        next_review: date(&v.next_review),
+    }))
+}
+
+/// Loads [`IncidentInputs`] from the store.
+pub fn incident_inputs(conn: &mut Conn, org: &Org) -> Result<IncidentInputs, CheckError> {
+    let contacts = rule_contacts(&store_incident::contacts(conn, org)?);
+    let systems = store_accounts::systems(conn, org)?;
+    let mut vendors: Vec<String> = systems
+        .iter()
+        .filter_map(|s| s.data.vendor.clone())
+        .collect();
+    vendors.extend(
+        assets::list(conn, org)?
+            .into_iter()
+            .filter(|a| a.data.status != anzen_core::asset::AssetStatus::Retired)
+            .filter_map(|a| a.data.maintainer),
+    );
+    let plans = store_continuity::system_plans(conn, org)?;
+    let needed = |id: i64| {
+        plans
+            .iter()
+            .find(|p| p.system_id == id)
+            .is_none_or(|p| p.needed)
+    };
+    let name_of = |id: i64| {
+        systems
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| s.data.name.clone())
+    };
+    let backup_systems = systems
+        .iter()
+        .filter(|s| needed(s.id))
+        .map(|s| s.data.name.clone())
+        .collect();
+    let jobs = store_continuity::jobs(conn, org)?
+        .into_iter()
+        .filter(|j| needed(j.data.system_id))
+        .filter_map(|j| {
+            Some(rules_incident::BackupJob {
+                system: name_of(j.data.system_id)?,
+                method: j.data.method,
+                generations: u32::try_from(j.data.generations).unwrap_or(0),
+                offline_or_immutable: j.data.offline,
+                frequency_days: u32::try_from(j.data.frequency_days).unwrap_or(0),
+                last_success: date(&j.data.last_success),
+            })
+        })
+        .collect();
+    let drills = store_continuity::drills(conn, org)?
+        .into_iter()
+        .filter(|d| needed(d.system_id))
+        .filter_map(|d| {
+            Some(rules_incident::RestoreDrill {
+                system: name_of(d.system_id)?,
+                date: anzen_core::calendar::parse_date(&d.drill_date).ok()?,
+                ok: d.ok,
+                minutes: d.minutes.and_then(|m| u32::try_from(m).ok()),
+            })
+        })
+        .collect();
+    let with_procedure = plans
+        .iter()
+        .filter(|p| {
+            p.restore_procedure
+                .as_deref()
+                .is_some_and(|t| !t.trim().is_empty())
+        })
+        .filter_map(|p| name_of(p.system_id))
+        .collect();
+    let bcp = bcp_status(&store_continuity::bcp_versions(conn, org)?)?;
+    Ok(IncidentInputs {
+        contacts,
+        vendors,
+        backup_systems,
+        jobs,
+        drills,
+        with_procedure,
+        policy: rules_incident::BackupPolicy::default(),
+        bcp,
+    })
+}
+
+/// Rule-id prefixes of [`check_incident`] (contacts, backups, BCP).
+pub const INCIDENT_RULE_PREFIXES: [&str; 3] = [
+    rules_incident::RULE_PREFIXES[0],
+    rules_incident::RULE_PREFIXES[1],
+    rules_bcp::RULE_PREFIX,
+];
+
+/// Runs the 連絡体制図, backup and BCP rules for `org` on `today` and records the result,
+/// in the caller's transaction (after every contact, backup, drill, BCP or system change,
+/// and by `anzen check`).
+pub fn check_incident(
+    conn: &mut Conn,
+    org: &Org,
+    actor: &str,
+    today: jiff::civil::Date,
+) -> Result<Applied, CheckError> {
+    let i = incident_inputs(conn, org)?;
+    let mut now = rules_incident::contact_chart_findings(&i.contacts, &i.vendors);
+    now.extend(rules_incident::backup_findings(
+        &i.backup_systems,
+        &i.jobs,
+        &i.drills,
+        &i.policy,
+        today,
+    ));
+    now.extend(rules_bcp::bcp_findings(i.bcp.as_ref(), today));
+    let recorded = findings_store::recorded(conn, org, &INCIDENT_RULE_PREFIXES)?;
+    Ok(findings_store::apply(
+        conn,
+        org,
+        actor,
+        &reconcile(&recorded, &now),
+    )?)
+}
+
+/// Registers the 3-(1), 3-(2) and 3-(3) evidence rules.
+fn register_incident_evidence(
+    conn: &mut Conn,
+    org: &Org,
+    registry: &mut EvidenceRegistry,
+    today: jiff::civil::Date,
+) -> Result<(), CheckError> {
+    let i = incident_inputs(conn, org)?;
+    registry.register(rules_incident::ContactChartComplete {
+        contacts: i.contacts,
+        vendors: i.vendors,
+    });
+    registry.register(rules_bcp::BackupRecoveryVerified {
+        systems: i.backup_systems,
+        jobs: i.jobs,
+        drills: i.drills,
+        with_procedure: i.with_procedure,
+        policy: i.policy,
+        today,
+    });
+    registry.register(rules_bcp::CyberBcpEstablished {
+        status: i.bcp,
+        today,
+    });
+    Ok(())
 }

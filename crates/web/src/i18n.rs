@@ -43,6 +43,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("nav.accounts", "アカウント管理", "Accounts"),
     ("nav.vendors", "事業者管理", "Vendors"),
     ("nav.clients", "取引先の医療機関", "Client facilities"),
+    ("nav.incident", "インシデント対応", "Incident readiness"),
     (
         "checklist.title",
         "サイバーセキュリティ対策チェックリスト",

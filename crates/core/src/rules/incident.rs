@@ -105,6 +105,10 @@ pub enum ContactRole {
     SecurityOfficer,
     /// CSIRT・院内連絡担当 — the internal first contact.
     Csirt,
+    /// 部門責任者 (診療科・部署の長; the department in [`Contact::organisation`]).
+    DepartmentHead,
+    /// 当直・夜間休日の連絡先.
+    OnCall,
     /// ア 外部委託業者 — one vendor, by name.
     Vendor(String),
     /// イ 厚生労働省医政局特定医薬品開発支援・医療情報担当参事官室.
@@ -138,6 +142,8 @@ impl ContactRole {
             ContactRole::Administrator => "administrator".to_owned(),
             ContactRole::SecurityOfficer => "security_officer".to_owned(),
             ContactRole::Csirt => "csirt".to_owned(),
+            ContactRole::DepartmentHead => "department_head".to_owned(),
+            ContactRole::OnCall => "on_call".to_owned(),
             ContactRole::Vendor(n) => format!("vendor:{}", n.trim()),
             ContactRole::Mhlw => "mhlw".to_owned(),
             ContactRole::Ppc => "ppc".to_owned(),
@@ -153,6 +159,8 @@ impl ContactRole {
             ContactRole::Administrator => "管理者".to_owned(),
             ContactRole::SecurityOfficer => "医療情報システム安全管理責任者".to_owned(),
             ContactRole::Csirt => "CSIRT・院内連絡担当".to_owned(),
+            ContactRole::DepartmentHead => "部門責任者".to_owned(),
+            ContactRole::OnCall => "当直・夜間休日連絡先".to_owned(),
             ContactRole::Vendor(n) => format!("外部委託業者（{}）", n.trim()),
             ContactRole::Mhlw => {
                 "厚生労働省医政局特定医薬品開発支援・医療情報担当参事官室".to_owned()
@@ -168,8 +176,73 @@ impl ContactRole {
     pub fn is_internal(&self) -> bool {
         matches!(
             self,
-            ContactRole::Administrator | ContactRole::SecurityOfficer | ContactRole::Csirt
+            ContactRole::Administrator
+                | ContactRole::SecurityOfficer
+                | ContactRole::Csirt
+                | ContactRole::DepartmentHead
+                | ContactRole::OnCall
         )
+    }
+
+    /// The role of a [`ContactRole::code`]; `None` for an unknown code or an empty name.
+    pub fn from_code(code: &str) -> Option<ContactRole> {
+        let named = |n: &str| {
+            let n = n.trim();
+            (!n.is_empty()).then(|| n.to_owned())
+        };
+        Some(match code.trim() {
+            "administrator" => ContactRole::Administrator,
+            "security_officer" => ContactRole::SecurityOfficer,
+            "csirt" => ContactRole::Csirt,
+            "department_head" => ContactRole::DepartmentHead,
+            "on_call" => ContactRole::OnCall,
+            "mhlw" => ContactRole::Mhlw,
+            "ppc" => ContactRole::Ppc,
+            "police" => ContactRole::Police,
+            "ipa" => ContactRole::Ipa,
+            other => {
+                if let Some(n) = other.strip_prefix("vendor:") {
+                    ContactRole::Vendor(named(n)?)
+                } else if let Some(n) = other.strip_prefix("other:") {
+                    ContactRole::Other(named(n)?)
+                } else {
+                    return None;
+                }
+            }
+        })
+    }
+
+    /// The kind part of the code (`vendor`, `other`, or the whole code otherwise).
+    pub fn kind_code(&self) -> &'static str {
+        match self {
+            ContactRole::Administrator => "administrator",
+            ContactRole::SecurityOfficer => "security_officer",
+            ContactRole::Csirt => "csirt",
+            ContactRole::DepartmentHead => "department_head",
+            ContactRole::OnCall => "on_call",
+            ContactRole::Vendor(_) => "vendor",
+            ContactRole::Mhlw => "mhlw",
+            ContactRole::Ppc => "ppc",
+            ContactRole::Police => "police",
+            ContactRole::Ipa => "ipa",
+            ContactRole::Other(_) => "other",
+        }
+    }
+
+    /// The name a vendor or other contact carries in its role.
+    pub fn role_name(&self) -> Option<&str> {
+        match self {
+            ContactRole::Vendor(n) | ContactRole::Other(n) => Some(n.trim()),
+            _ => None,
+        }
+    }
+
+    /// The role from its kind code and, for `vendor` and `other`, its name.
+    pub fn from_parts(kind: &str, name: &str) -> Option<ContactRole> {
+        match kind.trim() {
+            "vendor" | "other" => ContactRole::from_code(&format!("{}:{}", kind.trim(), name)),
+            k => ContactRole::from_code(k),
+        }
     }
 }
 
@@ -189,6 +262,75 @@ pub struct Contact {
     pub hours: Option<String>,
     /// 連絡順 (1 = first).
     pub escalation_order: Option<u32>,
+}
+
+/// A pre-filled entry for one of the official bodies イ–オ: the name and a note where to
+/// find the current number. Phone numbers and e-mail addresses are deliberately left blank:
+/// the sources give none, the offices are renamed (guideline-content.md §2.3: 「The name of
+/// the MHLW contact office may have changed after 2024」) and the police window depends on
+/// the prefecture, so the user confirms and enters them (until then the chart flags them
+/// as [`CONTACT_UNREACHABLE`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficialBody {
+    pub contact: Contact,
+    /// Where the current contact details are published, in Japanese.
+    pub note: &'static str,
+}
+
+/// The official bodies of the 連絡体制図 (立入検査要綱 2-19 ③ イ–オ), pre-filled.
+pub fn official_bodies() -> Vec<OfficialBody> {
+    let c =
+        |role: ContactRole, name: &str, organisation: &str, hours: Option<&str>, order| Contact {
+            role,
+            name: name.to_owned(),
+            organisation: Some(organisation.to_owned()),
+            phone: None,
+            email: None,
+            hours: hours.map(str::to_owned),
+            escalation_order: Some(order),
+        };
+    vec![
+        OfficialBody {
+            contact: c(
+                ContactRole::Mhlw,
+                "医療情報担当参事官室",
+                "厚生労働省医政局特定医薬品開発支援・医療情報担当参事官室",
+                None,
+                1,
+            ),
+            note: "サイバー攻撃を受けた（疑い含む）場合の所管官庁への連絡先。「医療機関等におけるサイバーセキュリティ対策の強化について」（平成30年10月29日）と厚生労働省の最新の通知で連絡先を確認して入力してください（部署名が変わっている場合があります）。",
+        },
+        OfficialBody {
+            contact: c(
+                ContactRole::Ppc,
+                "漏えい等報告 受付",
+                "個人情報保護委員会",
+                Some("報告は委員会のウェブフォーム（24時間受付）"),
+                2,
+            ),
+            note: "個人情報保護法第26条に基づく漏えい等報告の提出先。報告はウェブフォームから行います: https://www.ppc.go.jp/personalinfo/legal/leakAction/ （電話・メールの問い合わせ先は委員会のサイトで確認して入力してください）。",
+        },
+        OfficialBody {
+            contact: c(
+                ContactRole::Police,
+                "サイバー犯罪相談窓口",
+                "都道府県警察本部",
+                None,
+                3,
+            ),
+            note: "所在地の都道府県警察のサイバー犯罪相談窓口。警察庁のサイトの一覧で所在地の窓口の電話番号を確認して入力してください。",
+        },
+        OfficialBody {
+            contact: c(
+                ContactRole::Ipa,
+                "情報セキュリティ安心相談窓口・届出",
+                "独立行政法人情報処理推進機構（IPA）",
+                None,
+                4,
+            ),
+            note: "事後報告（届出）の提出先。IPA のサイト（https://www.ipa.go.jp/security/）で届出・相談窓口の連絡先を確認して入力してください。",
+        },
+    ]
 }
 
 fn filled(v: &Option<String>) -> bool {
@@ -408,6 +550,60 @@ impl EvidenceRule for ContactChartComplete {
 // 報告期限
 // ---------------------------------------------------------------------------------------
 
+/// Where an incident stands in the インシデント台帳, from 疑い to 終結.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentStatus {
+    /// 疑い — reported, not yet confirmed.
+    Suspected,
+    /// 確認 — confirmed as an incident.
+    Confirmed,
+    /// 封じ込め — spread stopped (機器の隔離等).
+    Contained,
+    /// 復旧中.
+    Recovering,
+    /// 終結.
+    Closed,
+}
+
+impl IncidentStatus {
+    pub const ALL: [IncidentStatus; 5] = [
+        IncidentStatus::Suspected,
+        IncidentStatus::Confirmed,
+        IncidentStatus::Contained,
+        IncidentStatus::Recovering,
+        IncidentStatus::Closed,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            IncidentStatus::Suspected => "suspected",
+            IncidentStatus::Confirmed => "confirmed",
+            IncidentStatus::Contained => "contained",
+            IncidentStatus::Recovering => "recovering",
+            IncidentStatus::Closed => "closed",
+        }
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            IncidentStatus::Suspected => "疑い",
+            IncidentStatus::Confirmed => "発生を確認",
+            IncidentStatus::Contained => "封じ込め済み",
+            IncidentStatus::Recovering => "復旧中",
+            IncidentStatus::Closed => "終結",
+        }
+    }
+
+    /// From a code or a Japanese label.
+    pub fn parse(s: &str) -> Option<IncidentStatus> {
+        let s = s.trim();
+        IncidentStatus::ALL
+            .into_iter()
+            .find(|x| x.code() == s || x.label_ja() == s)
+    }
+}
+
 /// What happened, as far as the reporting rules need to know.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IncidentKind {
@@ -446,6 +642,28 @@ pub enum ReportBody {
 }
 
 impl ReportBody {
+    pub const ALL: [ReportBody; 5] = [
+        ReportBody::Ppc,
+        ReportBody::DataSubjects,
+        ReportBody::Mhlw,
+        ReportBody::Police,
+        ReportBody::Ipa,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ReportBody::Ppc => "ppc",
+            ReportBody::DataSubjects => "data_subjects",
+            ReportBody::Mhlw => "mhlw",
+            ReportBody::Police => "police",
+            ReportBody::Ipa => "ipa",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ReportBody> {
+        ReportBody::ALL.into_iter().find(|b| b.code() == s.trim())
+    }
+
     pub fn label_ja(self) -> &'static str {
         match self {
             ReportBody::Ppc => "個人情報保護委員会",
@@ -474,6 +692,28 @@ pub enum ReportKind {
 }
 
 impl ReportKind {
+    pub const ALL: [ReportKind; 5] = [
+        ReportKind::Preliminary,
+        ReportKind::Final,
+        ReportKind::Notice,
+        ReportKind::Contact,
+        ReportKind::AfterTheFact,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ReportKind::Preliminary => "preliminary",
+            ReportKind::Final => "final",
+            ReportKind::Notice => "notice",
+            ReportKind::Contact => "contact",
+            ReportKind::AfterTheFact => "after_the_fact",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ReportKind> {
+        ReportKind::ALL.into_iter().find(|k| k.code() == s.trim())
+    }
+
     pub fn label_ja(self) -> &'static str {
         match self {
             ReportKind::Preliminary => "速報",

@@ -4,5 +4,6 @@
 pub mod access_log;
 pub mod accounts;
 pub mod assets;
+pub mod bcp;
 pub mod incident;
 pub mod vendors;

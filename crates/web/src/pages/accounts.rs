@@ -209,7 +209,12 @@ pub async fn create_system(
     };
     let (o, actor) = (ctx.org.clone(), ctx.actor());
     match state
-        .tx(move |c| Ok(accounts::save_system(c, &o, &actor, None, &data)?))
+        .tx(move |c| {
+            let s = accounts::save_system(c, &o, &actor, None, &data)?;
+            // A new system needs backups and may bring a vendor for the 連絡体制図.
+            checks::check_incident(c, &o, &actor, today_jst())?;
+            Ok(s)
+        })
         .await
     {
         Ok(s) => Ok(Redirect::to(&format!("/o/{org}/accounts/systems/{}", s.id)).into_response()),
@@ -455,6 +460,7 @@ pub async fn update_system(
             checks::check_accounts(c, &o, &actor, today_jst()).map_err(AppError::from)?;
             // A renamed system's responsibility findings follow its name.
             checks::check_vendors(c, &o, &actor, today_jst()).map_err(AppError::from)?;
+            checks::check_incident(c, &o, &actor, today_jst())?;
             Ok(())
         })
         .await

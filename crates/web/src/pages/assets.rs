@@ -35,6 +35,8 @@ fn recheck(
     actor: &str,
 ) -> Result<(), AppError> {
     checks::check_assets(c, org, actor, today_jst()).map_err(AppError::from)?;
+    // An asset's 保守事業者 must be on the 連絡体制図.
+    checks::check_incident(c, org, actor, today_jst())?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod checklist;
 pub mod directory;
 pub mod findings;
+pub mod incident;
 pub mod org;
 pub mod users;
 pub mod vendors;
@@ -174,6 +175,7 @@ pub fn routes() -> Router<AppState> {
         .route("/o/{org}/findings/{id}", post(findings::track))
         .route("/o/{org}/tokens", post(account::create_token))
         .route("/o/{org}/tokens/{id}/revoke", post(account::revoke_token))
+        .merge(incident::routes())
 }
 
 /// 事業者管理 and the vendor's own view.
@@ -307,6 +309,7 @@ impl Layout {
             item("nav.clients", "/clients", Action::ReadRecords);
         } else {
             item("nav.vendors", "/vendors", Action::ReadRecords);
+            item("nav.incident", "/incident", Action::ReadRecords);
         }
         item("nav.profile", "/profile", Action::ReadRecords);
         item("nav.users", "/users", Action::ManageUsers);

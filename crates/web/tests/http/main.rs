@@ -10,6 +10,7 @@ mod checklist_more;
 mod common;
 mod directory;
 mod headers;
+mod incident;
 mod isolation;
 mod matrix;
 mod vendors;
