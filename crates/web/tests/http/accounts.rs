@@ -224,7 +224,8 @@ async fn accounts_body(app: App) {
     let res = confirm(&staff, a, res).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}] second import");
     let (_, html) = staff.text(&system_page).await;
-    let link = between(&html, "accounts-12.csv", "前回からの変更点")
+    let link = between(&html, "id=\"system-history\"", "</ul>")
+        .and_then(|x| between(x, "accounts-12.csv", "前回からの変更点"))
         .and_then(|x| between(x, "href=\"", "\""))
         .unwrap_or_else(|| panic!("[{be}] no changes link: {html}"))
         .replace("&amp;", "&");
