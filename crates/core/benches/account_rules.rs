@@ -209,6 +209,24 @@ fn bench(c: &mut Criterion) {
     g.bench_function("findings_50k_accounts_20k_staff_incl_drop", |b| {
         b.iter(|| drop(black_box(run())))
     });
+    // The baseline in the same run: the pass on one thread (`Options::threads = 1`).
+    let one = Options {
+        threads: 1,
+        ..Options::default()
+    };
+    g.bench_function("findings_50k_accounts_20k_staff_one_thread", |b| {
+        b.iter_with_large_drop(|| {
+            findings(
+                &d.accounts,
+                &d.staff,
+                &d.systems,
+                &d.policy,
+                &d.windows,
+                &one,
+                TODAY,
+            )
+        })
+    });
     g.finish();
 }
 
