@@ -45,6 +45,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_accounts.sql"),
         postgres: include_str!("../migrations/postgres/0007_accounts.sql"),
     },
+    Migration {
+        name: "0009_access_log",
+        sqlite: include_str!("../migrations/sqlite/0009_access_log.sql"),
+        postgres: include_str!("../migrations/postgres/0009_access_log.sql"),
+    },
 ];
 
 pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {
