@@ -412,6 +412,12 @@ pub(crate) fn drop_segment(conn: &mut Conn, org: OrgId, id: i64) -> Result<(), A
     Ok(())
 }
 
+/// Events held (appended and not pruned), from the head row: cheap at any size.
+pub fn event_count(conn: &mut Conn, org: &Org) -> Result<u64, AccessLogError> {
+    let h = head(conn, org.id, false)?;
+    Ok(h.next_seq.saturating_sub(h.pruned_seq))
+}
+
 /// Stored size of an organisation's access log.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DiskUsage {
@@ -433,13 +439,13 @@ pub fn disk_usage(conn: &mut Conn, org: &Org) -> Result<DiskUsage, StoreError> {
     };
     let e = conn.query_one(
         &format!(
-            "SELECT COUNT(*), COALESCE(SUM({len}(ev)), 0) FROM access_events WHERE org_id = $1"
+            "SELECT COUNT(*), CAST(COALESCE(SUM({len}(ev)), 0) AS BIGINT) FROM access_events WHERE org_id = $1"
         ),
         params![org.id.0],
     )?;
     let p = conn.query_one(
         &format!(
-            "SELECT COUNT(*), COALESCE(SUM({len}(seqs)), 0) FROM access_postings WHERE org_id = $1"
+            "SELECT COUNT(*), CAST(COALESCE(SUM({len}(seqs)), 0) AS BIGINT) FROM access_postings WHERE org_id = $1"
         ),
         params![org.id.0],
     )?;
@@ -448,13 +454,7 @@ pub fn disk_usage(conn: &mut Conn, org: &Org) -> Result<DiskUsage, StoreError> {
         params![org.id.0],
     )?;
     let n = |v: i64| u64::try_from(v).unwrap_or(0);
-    // PostgreSQL returns SUM(bigint) as numeric, which arrives as text.
-    let t = |r: &anzen_store::Row, k: usize| -> Result<u64, StoreError> {
-        match r.i64(k) {
-            Ok(v) => Ok(n(v)),
-            Err(_) => Ok(r.string(k)?.parse().unwrap_or(0)),
-        }
-    };
+    let t = |r: &anzen_store::Row, k: usize| -> Result<u64, StoreError> { Ok(n(r.i64(k)?)) };
     Ok(DiskUsage {
         events: n(e.i64(0)?),
         event_bytes: t(&e, 1)?,

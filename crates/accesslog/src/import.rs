@@ -165,6 +165,50 @@ pub fn quarantined(
         .collect()
 }
 
+/// Records a file refused as a whole (no header, missing required column…): an import
+/// record with no events, so the watched directory does not retry it (a corrected file has
+/// another SHA-256), and a quarantine row with the reason, so it shows on the quarantine
+/// page instead of only in a log.
+pub fn refuse(
+    conn: &mut Conn,
+    org: &Org,
+    src: ImportSource<'_>,
+    reason: &str,
+) -> Result<(), AccessLogError> {
+    if already_imported(conn, org, src.sha256)?.is_some() {
+        return Ok(());
+    }
+    let row = conn.query_one(
+        "INSERT INTO access_imports (org_id, sha256, file_name, origin, imported_by, imported_at, \
+         events, quarantined, first_seq, end_seq) VALUES ($1, $2, $3, $4, $5, $6, 0, 1, 0, 0) RETURNING id",
+        params![
+            org.id.0,
+            src.sha256,
+            src.file_name,
+            src.origin,
+            src.actor,
+            now_us()
+        ],
+    )?;
+    let id = row.i64(0)?;
+    quarantine(
+        conn,
+        org,
+        Some(id),
+        src.file_name,
+        &Problem::file(src.file_name, reason),
+        None,
+    )?;
+    audit::record(
+        conn,
+        org,
+        src.actor,
+        "access_log.import_refused",
+        &serde_json::json!({"file": src.file_name, "sha256": src.sha256, "reason": reason}),
+    )?;
+    Ok(())
+}
+
 /// SHA-256 (hex) of a reader's bytes.
 pub fn sha256_of(mut r: impl Read) -> std::io::Result<String> {
     use sha2::{Digest, Sha256};

@@ -32,7 +32,7 @@ pub mod query;
 pub mod retention;
 pub mod verify;
 
-pub use engine::{Appended, append_batch, append_events, disk_usage};
+pub use engine::{Appended, append_batch, append_events, disk_usage, event_count};
 pub use import::{ImportOutcome, import_reader};
 pub use query::{Filter, Page, StoredEvent, search, stream};
 pub use retention::{DEFAULT_RETENTION_YEARS, prune, retention_years, set_retention_years};

@@ -160,6 +160,13 @@ fn queries_match_a_naive_filter_across_merged_segments() {
         let v = store.read(|c| verify(c, &o)).unwrap();
         assert!(v.ok(), "{}: {:?}", db.backend, v.problems);
         assert_eq!(v.events, n);
+        let u = store.read(|c| anzen_accesslog::disk_usage(c, &o)).unwrap();
+        assert_eq!(u.events, n, "{}", db.backend);
+        assert!(u.event_bytes > n * 40 && u.posting_bytes > 0, "{u:?}");
+        assert_eq!(
+            store.read(|c| anzen_accesslog::event_count(c, &o)).unwrap(),
+            n
+        );
     }
 }
 
