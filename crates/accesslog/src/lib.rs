@@ -25,6 +25,7 @@
 //! enough to deserve its own boundary; its tables are created by the store's migration
 //! `0009_access_log` like every other table, so backup and restore cover them.
 
+pub mod bench;
 pub mod codec;
 pub mod engine;
 pub mod import;

@@ -182,7 +182,7 @@ fn seed_access_log(c: &mut anzen_store::Conn, org: &anzen_store::orgs::Org) -> R
             let t = start - start.rem_euclid(day_us) + day * day_us + k * 540_000_000;
             events.push(AccessEvent {
                 time_us: t,
-                system: if x % 5 == 0 {
+                system: if x.is_multiple_of(5) {
                     "レセコン"
                 } else {
                     "電子カルテ"

@@ -41,6 +41,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("nav.assets", "資産台帳", "Assets"),
     ("nav.findings", "指摘事項", "Findings"),
     ("nav.accounts", "アカウント管理", "Accounts"),
+    ("nav.access_log", "アクセスログ", "Access logs"),
     (
         "checklist.title",
         "サイバーセキュリティ対策チェックリスト",
