@@ -80,10 +80,16 @@ async fn access_log_body(app: App) {
     );
 
     // Searches and exports are in the audit trail.
-    let entries = app
-        .store
-        .read(|c| anzen_store::ledger::list(c, s.a.id, &anzen_store::ledger::EntryQuery::default()))
-        .expect("ledger");
+    // The synchronous PostgreSQL client must not run on the async runtime's threads.
+    let (store, org_a) = (app.store.clone(), s.a.id);
+    let entries = tokio::task::spawn_blocking(move || {
+        store.read(|c| {
+            anzen_store::ledger::list(c, org_a, &anzen_store::ledger::EntryQuery::default())
+        })
+    })
+    .await
+    .expect("join")
+    .expect("ledger");
     let count = |k: &str| entries.iter().filter(|e| e.kind == k).count();
     assert_eq!(count("access_log.search"), 2, "[{be}]");
     assert_eq!(count("export.access_log"), 2, "[{be}]");
