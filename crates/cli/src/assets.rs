@@ -43,6 +43,9 @@ pub enum ImportCommand {
     Accounts(crate::accounts::ImportListArgs),
     /// The staff roster (職員名簿 template, or --ldap).
     Staff(crate::accounts::ImportListArgs),
+    /// Access logs (アクセスログ template: CSV or JSON Lines, UTF-8 or CP932, gzip; xlsx),
+    /// each file once; malformed lines are quarantined.
+    AccessLog(crate::access_log::ImportAccessLogArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -180,6 +183,7 @@ pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
         ImportCommand::Assets(args) => args,
         ImportCommand::Accounts(args) => return crate::accounts::import_accounts(args),
         ImportCommand::Staff(args) => return crate::accounts::import_staff(args),
+        ImportCommand::AccessLog(args) => return crate::access_log::import(args),
     };
     let dir = args.data.dir();
     let (cfg, store, _) = crate::verify::open(&dir)?;

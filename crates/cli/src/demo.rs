@@ -151,8 +151,70 @@ pub fn seed(store: &Store) -> Result<()> {
         seed_vendor(c, &org)?;
         seed_vendor_records(c, &org)?;
         crate::demo_incident::seed(c, &org)?;
+        seed_access_log(c, &org)?;
         Ok(())
     })?;
+    Ok(())
+}
+
+/// Three months of the clinic's EHR access log (about 60 events a day by five staff over
+/// 300 patients), then one exported file with a malformed line, which lands in the
+/// quarantine.
+fn seed_access_log(c: &mut anzen_store::Conn, org: &anzen_store::orgs::Org) -> Result<()> {
+    use anzen_ingest::{AccessAction, AccessEvent, AccessResult};
+    let users = ["yamada", "sato", "suzuki", "takahashi", "ito"];
+    let actions = [
+        AccessAction::View,
+        AccessAction::View,
+        AccessAction::View,
+        AccessAction::Update,
+        AccessAction::Create,
+        AccessAction::Print,
+    ];
+    let day_us = 86_400_000_000i64;
+    let start = anzen_store::now_us() - 90 * day_us;
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut events = Vec::new();
+    for day in 0..90i64 {
+        for k in 0..60i64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Office hours 09:00–18:00 JST = 00:00–09:00 UTC.
+            let t = start - start.rem_euclid(day_us) + day * day_us + k * 540_000_000;
+            events.push(AccessEvent {
+                time_us: t,
+                system: if x.is_multiple_of(5) {
+                    "レセコン"
+                } else {
+                    "電子カルテ"
+                }
+                .to_owned(),
+                user: users[(x % 5) as usize].to_owned(),
+                patient: Some(format!("P{:05}", (x >> 8) % 300)),
+                action: actions[((x >> 20) % 6) as usize],
+                result: Some(AccessResult::Success),
+                terminal: Some(format!("診察室PC-{}", (x >> 30) % 3 + 1)),
+                detail: None,
+            });
+        }
+    }
+    anzen_accesslog::append_events(c, org, "demo", &events)?;
+    let csv = "日時,システム,アカウントID,患者ID,操作,結果,端末\n\
+               2025-04-01 09:00:00,電子カルテ,yamada,P00001,参照,成功,診察室PC-1\n\
+               2025-04-01 09:03:00,電子カルテ,yamada,P00001,閲覧中,成功,診察室PC-1\n";
+    anzen_accesslog::import::import_in(
+        c,
+        org,
+        anzen_accesslog::import::ImportSource {
+            file_name: "ehr-export-sample.csv",
+            sha256: &anzen_accesslog::import::sha256_of(csv.as_bytes())?,
+            origin: "demo",
+            actor: "demo",
+        },
+        csv.as_bytes(),
+        &mut |_| {},
+    )?;
     Ok(())
 }
 

@@ -2,10 +2,12 @@
 //! `export`.
 //! Exit codes: 0 ok, 1 findings or verification failures, 2 usage or input errors.
 
+mod access_log;
 mod accounts;
 mod assets;
 mod backup;
 mod bench;
+mod bench_access_log;
 mod config;
 mod demo;
 mod demo_incident;
@@ -58,6 +60,11 @@ enum Command {
     Feeds(assets::FeedsCommand),
     /// Run the rules and print the open findings (exit 1 when there are any).
     Check(assets::CheckArgs),
+    /// Import every new access-log file that appears in a directory (each file once).
+    Watch(access_log::WatchArgs),
+    /// Access logs: search, quarantine, retention, prune.
+    #[command(subcommand)]
+    AccessLog(access_log::AccessLogCommand),
     /// Measure against baselines on this machine (for BENCHMARKS.md).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -71,6 +78,9 @@ enum BenchCommand {
     Vuln(bench::VulnBenchArgs),
     /// The account rules over a hospital-scale account list and roster, with the file parse.
     Accounts(bench::AccountsBenchArgs),
+    /// Access-log ingest with ledger and segment indexes vs a plain append and a naive
+    /// B-tree-indexed insert; patient-history query latency; bytes per event.
+    AccessLog(bench_access_log::AccessLogBenchArgs),
 }
 
 /// An error that is the user's (bad flag, bad file): exit code 2.
@@ -92,6 +102,9 @@ fn main() -> ExitCode {
         Command::Bench(BenchCommand::Ledger(a)) => bench::run(a),
         Command::Bench(BenchCommand::Vuln(a)) => bench::vuln(a),
         Command::Bench(BenchCommand::Accounts(a)) => bench::accounts(a),
+        Command::Bench(BenchCommand::AccessLog(a)) => bench_access_log::run(a),
+        Command::Watch(a) => access_log::watch(a),
+        Command::AccessLog(c) => access_log::run(c),
         Command::Import(c) => assets::import(c),
         Command::Feeds(c) => assets::feeds(c),
         Command::Check(a) => assets::check(a),

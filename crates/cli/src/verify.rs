@@ -204,6 +204,7 @@ pub fn verify_data_dir(dir: &Path, witness: Option<&str>) -> Result<bool> {
         };
         ledger::record_verification(&mut conn, org.id, ok, report.entries_checked, &stored)?;
         all_ok &= verify_assessments(&mut conn, org)?;
+        all_ok &= crate::access_log::verify_org(&mut conn, org)?;
     }
     if witness.is_some() && !witness_used {
         println!(

@@ -123,6 +123,19 @@ pub(crate) fn parse_day(s: &str) -> Result<Date, String> {
     })
 }
 
+/// A time bound for searches: a date-time as in the アクセスログ template (JST without an
+/// offset), or a date alone meaning its start (00:00 JST). Microseconds since the epoch.
+pub fn parse_time_bound(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    if split_date_time(s).is_some() || s.parse::<jiff::Timestamp>().is_ok() {
+        return parse_time(s);
+    }
+    let d = parse_day(s)?;
+    d.to_zoned(jst())
+        .map(|z| z.timestamp().as_microsecond())
+        .map_err(|_| format!("日付『{s}』を読めません"))
+}
+
 pub(crate) fn jst() -> jiff::tz::TimeZone {
     jiff::tz::TimeZone::fixed(jiff::tz::offset(9))
 }

@@ -22,7 +22,7 @@ mod records;
 mod template;
 
 pub use decode::{Format, Source, TextEncoding};
-pub use field::{Choice, Field};
+pub use field::{Choice, Field, parse_time_bound};
 pub use problem::{MAX_PROBLEMS, Problem};
 pub use reader::{AccessLogReader, Numbered, Options, Parsed, Progress};
 pub use records::{

@@ -51,6 +51,11 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0008_incident.sql"),
     },
     Migration {
+        name: "0009_access_log",
+        sqlite: include_str!("../migrations/sqlite/0009_access_log.sql"),
+        postgres: include_str!("../migrations/postgres/0009_access_log.sql"),
+    },
+    Migration {
         name: "0010_vendors",
         sqlite: include_str!("../migrations/sqlite/0010_vendors.sql"),
         postgres: include_str!("../migrations/postgres/0010_vendors.sql"),

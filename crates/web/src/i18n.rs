@@ -44,6 +44,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("nav.vendors", "事業者管理", "Vendors"),
     ("nav.clients", "取引先の医療機関", "Client facilities"),
     ("nav.incident", "インシデント対応", "Incident readiness"),
+    ("nav.access_log", "アクセスログ", "Access logs"),
     (
         "checklist.title",
         "サイバーセキュリティ対策チェックリスト",

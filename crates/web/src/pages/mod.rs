@@ -1,5 +1,6 @@
 //! Server-rendered pages. One module per area; templates in `crates/web/templates/`.
 
+pub mod access_log;
 pub mod account;
 pub mod accounts;
 pub mod assets;
@@ -171,6 +172,16 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/o/{org}/accounts/directory/fetch", post(directory::fetch))
         .merge(vendor_routes())
+        .route("/o/{org}/access-log", get(access_log::search))
+        .route(
+            "/o/{org}/access-log/quarantine",
+            get(access_log::quarantine),
+        )
+        .route(
+            "/o/{org}/access-log/import",
+            post(access_log::import_upload).layer(DefaultBodyLimit::max(access_log::BODY_LIMIT)),
+        )
+        .route("/o/{org}/access-log/{file}", get(access_log::export))
         .route("/o/{org}/findings", get(findings::list))
         .route("/o/{org}/findings/{id}", post(findings::track))
         .route("/o/{org}/tokens", post(account::create_token))
@@ -310,6 +321,7 @@ impl Layout {
         } else {
             item("nav.vendors", "/vendors", Action::ReadRecords);
             item("nav.incident", "/incident", Action::ReadRecords);
+            item("nav.access_log", "/access-log", Action::ReadAudit);
         }
         item("nav.profile", "/profile", Action::ReadRecords);
         item("nav.users", "/users", Action::ManageUsers);

@@ -1,5 +1,6 @@
 //! End-to-end tests of the real server over HTTP, on every storage backend.
 
+mod access_log;
 mod accounts;
 mod api;
 mod assets;

@@ -1,0 +1,33 @@
+//! The access-log benchmark without building the whole server:
+//! `cargo run --release -p anzen-accesslog --example bench -- --events 10000000 [--store postgres]
+//! [--naive-max-secs 600] [--file-events 1000000] [--dir DIR]`. Same code as
+//! `anzen bench access-log`.
+
+use anzen_accesslog::bench::{BenchParams, BenchStore, run};
+
+fn main() -> Result<(), anzen_accesslog::bench::BenchError> {
+    let mut p = BenchParams::default();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let v = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--events" => p.events = v.parse()?,
+            "--store" => {
+                p.store = match v.as_str() {
+                    "postgres" => BenchStore::Postgres,
+                    _ => BenchStore::Sqlite,
+                }
+            }
+            "--postgres" => p.postgres = v.clone(),
+            "--batch" => p.batch = v.parse()?,
+            "--naive-max-secs" => p.naive_max_secs = v.parse()?,
+            "--file-events" => p.file_events = v.parse()?,
+            "--queries" => p.queries = v.parse()?,
+            "--dir" => p.dir = Some(v.into()),
+            other => return Err(format!("unknown flag {other}").into()),
+        }
+    }
+    print!("{}", run(&p)?);
+    Ok(())
+}

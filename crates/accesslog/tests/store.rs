@@ -1,0 +1,338 @@
+//! The access-log store on both backends: append, segment indexes and merges, queries
+//! against a naive filter, verification (and tampering), streaming, retention, import.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use anzen_accesslog::engine::{FANOUT, SEGMENT_EVENTS};
+use anzen_accesslog::import::{self, ImportSource};
+use anzen_accesslog::{AccessLogError, Filter, append_batch, prune, search, stream, verify};
+use anzen_core::OrgKind;
+use anzen_ingest::{AccessAction, AccessEvent, AccessResult};
+use anzen_store::orgs::{self, Org, OrgProfile};
+use anzen_store::{Store, params, testing};
+
+const ACTIONS: [AccessAction; 4] = [
+    AccessAction::View,
+    AccessAction::Update,
+    AccessAction::Print,
+    AccessAction::Login,
+];
+
+/// Deterministic events: time increases by 1 s per event from `t0` with some jitter.
+fn events(n: u64, t0: i64) -> Vec<AccessEvent> {
+    (0..n)
+        .map(|k| {
+            let x = k.wrapping_mul(2_654_435_761) % 1_000_003;
+            AccessEvent {
+                time_us: t0 + (k as i64) * 1_000_000 - ((x % 5) as i64) * 1_000_000,
+                system: ["電子カルテ", "PACS", "レセコン"][(x % 3) as usize].to_owned(),
+                user: format!("user{:03}", x % 97),
+                patient: (x % 11 != 0).then(|| format!("P{:05}", x % 1009)),
+                action: ACTIONS[(x % 4) as usize],
+                result: Some(AccessResult::Success),
+                terminal: Some(format!("PC-{}", x % 7)),
+                detail: None,
+            }
+        })
+        .collect()
+}
+
+fn org(store: &Store, name: &str) -> Org {
+    store
+        .write(|c| orgs::create(c, &OrgProfile::new(name, OrgKind::Hospital)))
+        .unwrap()
+}
+
+const T0: i64 = 1_743_465_600_000_000; // 2025-04-01T00:00:00Z
+
+fn naive(all: &[AccessEvent], f: &Filter) -> Vec<(u64, AccessEvent)> {
+    let mut v: Vec<(u64, AccessEvent)> = all
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| f.matches(e))
+        .map(|(k, e)| (k as u64, e.clone()))
+        .collect();
+    v.sort_by_key(|x| std::cmp::Reverse((x.1.time_us, x.0)));
+    v
+}
+
+#[test]
+fn queries_match_a_naive_filter_across_merged_segments() {
+    for db in testing::all() {
+        let store = &db.store;
+        let o = org(store, "A病院");
+        let other = org(store, "B医院");
+        // Enough for one level-1 merge plus a few level-0 segments and an open tail.
+        let n = SEGMENT_EVENTS * (FANOUT as u64 + 2) + 1234;
+        let all = events(n, T0);
+        for chunk in all.chunks(3000) {
+            append_batch(store, &o, "test", chunk).unwrap();
+        }
+        // Another organisation's events never show up.
+        append_batch(store, &other, "test", &events(5000, T0)).unwrap();
+        let levels = store
+            .read(|c| {
+                c.query(
+                    "SELECT level, COUNT(*) FROM access_segments WHERE org_id = $1 GROUP BY level ORDER BY level",
+                    params![o.id.0],
+                )
+            })
+            .unwrap();
+        let levels: Vec<(i64, i64)> = levels
+            .iter()
+            .map(|r| (r.i64(0).unwrap(), r.i64(1).unwrap()))
+            .collect();
+        assert_eq!(levels, vec![(0, 2), (1, 1)], "{}", db.backend);
+
+        let filters = [
+            Filter {
+                patient: Some("P00042".into()),
+                ..Filter::default()
+            },
+            Filter {
+                user: Some("user007".into()),
+                ..Filter::default()
+            },
+            Filter {
+                user: Some("user007".into()),
+                system: Some("PACS".into()),
+                action: Some(AccessAction::Update),
+                ..Filter::default()
+            },
+            Filter {
+                patient: Some("P00999".into()),
+                from_us: Some(T0 + 20_000 * 1_000_000),
+                to_us: Some(T0 + 60_000 * 1_000_000),
+                ..Filter::default()
+            },
+            Filter {
+                patient: Some("nobody".into()),
+                ..Filter::default()
+            },
+        ];
+        for f in &filters {
+            let want = naive(&all, f);
+            let got = store.read(|c| search(c, &o, f, 0, 100_000)).unwrap();
+            assert_eq!(got.total, Some(want.len() as u64), "{} {f:?}", db.backend);
+            let got: Vec<(u64, AccessEvent)> =
+                got.events.into_iter().map(|s| (s.seq, s.event)).collect();
+            assert_eq!(got, want, "{} {f:?}", db.backend);
+            // Paging.
+            if want.len() > 10 {
+                let p = store.read(|c| search(c, &o, f, 5, 3)).unwrap();
+                assert!(p.more);
+                assert_eq!(p.events[0].seq, want[5].0);
+            }
+        }
+        // Scans without patient or user: newest arrival first.
+        let f = Filter {
+            system: Some("レセコン".into()),
+            action: Some(AccessAction::Print),
+            from_us: Some(T0 + 10_000 * 1_000_000),
+            to_us: Some(T0 + 12_000 * 1_000_000),
+            ..Filter::default()
+        };
+        let mut want: Vec<u64> = naive(&all, &f).into_iter().map(|(s, _)| s).collect();
+        want.sort_unstable_by(|a, b| b.cmp(a));
+        let got = store.read(|c| search(c, &o, &f, 0, 100_000)).unwrap();
+        let got: Vec<u64> = got.events.iter().map(|s| s.seq).collect();
+        assert_eq!(got, want, "{}", db.backend);
+        assert!(!want.is_empty());
+
+        // Streaming a time range gives exactly the events in it, in order of arrival.
+        let (a, b) = (T0 + 30_000 * 1_000_000, T0 + 31_000 * 1_000_000);
+        let mut seen = Vec::new();
+        store
+            .read(|c| {
+                stream::<AccessLogError>(c, &o, a, b, |s| {
+                    seen.push(s.seq);
+                    Ok(true)
+                })
+            })
+            .unwrap();
+        let want: Vec<u64> = all
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| e.time_us >= a && e.time_us < b)
+            .map(|(k, _)| k as u64)
+            .collect();
+        assert_eq!(seen, want, "{}", db.backend);
+
+        let v = store.read(|c| verify(c, &o)).unwrap();
+        assert!(v.ok(), "{}: {:?}", db.backend, v.problems);
+        assert_eq!(v.events, n);
+        let u = store.read(|c| anzen_accesslog::disk_usage(c, &o)).unwrap();
+        assert_eq!(u.events, n, "{}", db.backend);
+        assert!(u.event_bytes > n * 40 && u.posting_bytes > 0, "{u:?}");
+        assert_eq!(
+            store.read(|c| anzen_accesslog::event_count(c, &o)).unwrap(),
+            n
+        );
+    }
+}
+
+#[test]
+fn verification_names_changed_removed_and_added_events() {
+    for db in testing::all() {
+        let store = &db.store;
+        let o = org(store, "A病院");
+        let all = events(10_000, T0);
+        for chunk in all.chunks(1000) {
+            append_batch(store, &o, "test", chunk).unwrap();
+        }
+        assert!(store.read(|c| verify(c, &o)).unwrap().ok());
+        // A changed patient id that still decodes.
+        let mut e = all[1500].clone();
+        e.patient = Some("P99999".into());
+        let forged = anzen_accesslog::codec::encode(1500, &e);
+        store
+            .write(|c| {
+                c.execute(
+                    "UPDATE access_events SET ev = $3 WHERE org_id = $1 AND seq = $2",
+                    params![o.id.0, 1500i64, forged],
+                )
+            })
+            .unwrap();
+        let v = store.read(|c| verify(c, &o)).unwrap();
+        assert!(!v.ok());
+        assert!(
+            v.problems.iter().any(|p| p.contains("#1000..#1999")),
+            "{}: {:?}",
+            db.backend,
+            v.problems
+        );
+        // Removed.
+        store
+            .write(|c| {
+                c.execute(
+                    "DELETE FROM access_events WHERE org_id = $1 AND seq = $2",
+                    params![o.id.0, 4321i64],
+                )
+            })
+            .unwrap();
+        // Added beyond the committed batches.
+        let extra = anzen_accesslog::codec::encode(10_000, &all[0]);
+        store
+            .write(|c| {
+                c.execute(
+                    "INSERT INTO access_events (org_id, seq, ev) VALUES ($1, $2, $3)",
+                    params![o.id.0, 10_000i64, extra],
+                )
+            })
+            .unwrap();
+        let v = store.read(|c| verify(c, &o)).unwrap();
+        let text = v.problems.join("\n");
+        assert!(
+            text.contains("#4321..#4320") || text.contains("#4321"),
+            "{text}"
+        );
+        assert!(text.contains("event #10000 is not covered"), "{text}");
+    }
+}
+
+#[test]
+fn retention_prunes_old_batches_and_verification_still_passes() {
+    for db in testing::all() {
+        let store = &db.store;
+        let o = org(store, "A病院");
+        // 6 years ago, then recent.
+        let year = 31_556_952_000_000i64;
+        let now = T0 + 7 * year;
+        let old = events(SEGMENT_EVENTS * 3, T0);
+        let recent = events(SEGMENT_EVENTS * 2, now - year);
+        for chunk in old.chunks(4096) {
+            append_batch(store, &o, "test", chunk).unwrap();
+        }
+        for chunk in recent.chunks(4096) {
+            append_batch(store, &o, "test", chunk).unwrap();
+        }
+        let p = store
+            .write(|c| prune(c, &o, "test", now))
+            .unwrap()
+            .expect("something to prune");
+        assert_eq!((p.first_seq, p.end_seq), (0, SEGMENT_EVENTS * 3));
+        assert!(
+            store
+                .write(|c| prune(c, &o, "test", now))
+                .unwrap()
+                .is_none()
+        );
+        let v = store.read(|c| verify(c, &o)).unwrap();
+        assert!(v.ok(), "{}: {:?}", db.backend, v.problems);
+        assert_eq!(v.pruned_below, SEGMENT_EVENTS * 3);
+        assert_eq!(v.events, SEGMENT_EVENTS * 2);
+        // Old events are gone from searches; recent ones remain.
+        let f = Filter {
+            patient: Some("P00042".into()),
+            ..Filter::default()
+        };
+        let got = store.read(|c| search(c, &o, &f, 0, 10_000)).unwrap();
+        assert!(got.events.iter().all(|s| s.seq >= SEGMENT_EVENTS * 3));
+        assert_eq!(got.total, Some(naive(&recent, &f).len() as u64));
+        // Tampering with a remaining event is still detected.
+        store
+            .write(|c| {
+                c.execute(
+                    "DELETE FROM access_events WHERE org_id = $1 AND seq = $2",
+                    params![o.id.0, (SEGMENT_EVENTS * 4) as i64],
+                )
+            })
+            .unwrap();
+        assert!(!store.read(|c| verify(c, &o)).unwrap().ok());
+    }
+}
+
+#[test]
+fn import_quarantines_bad_lines_and_refuses_the_same_file_twice() {
+    for db in testing::all() {
+        let store = &db.store;
+        let o = org(store, "A病院");
+        let csv = "日時,システム,アカウントID,患者ID,操作,結果\n\
+                   2025-04-01 09:00:00,電子カルテ,tanaka,P001,参照,成功\n\
+                   2025-04-01 09:01:00,電子カルテ,tanaka,P001,のぞき見,成功\n\
+                   not a date,電子カルテ,suzuki,P002,更新,成功\n\
+                   2025-04-01 09:03:00,PACS,suzuki,P001,印刷,\n";
+        let sha = import::sha256_of(csv.as_bytes()).unwrap();
+        let src = ImportSource {
+            file_name: "log.csv",
+            sha256: &sha,
+            origin: "cli",
+            actor: "cli:test",
+        };
+        let out = import::import_reader(store, &o, src, csv.as_bytes(), &mut |_| {}).unwrap();
+        assert_eq!((out.events, out.quarantined), (2, 2));
+        let q = store
+            .read(|c| import::quarantined(c, &o, Some(out.import_id), 0, 100))
+            .unwrap();
+        let mut lines: Vec<u64> = q.iter().filter_map(|q| q.line).collect();
+        lines.sort_unstable();
+        assert_eq!(lines, vec![3, 4]);
+        assert!(q.iter().any(|q| q.reason.contains("操作")), "{q:?}");
+        let again = import::import_reader(store, &o, src, csv.as_bytes(), &mut |_| {});
+        assert!(
+            matches!(&again, Err(AccessLogError::Input(m)) if m.contains("取り込み済み")),
+            "{again:?}"
+        );
+        let f = Filter {
+            patient: Some("P001".into()),
+            ..Filter::default()
+        };
+        let got = store.read(|c| search(c, &o, &f, 0, 10)).unwrap();
+        assert_eq!(got.total, Some(2));
+        assert_eq!(got.events[0].event.system, "PACS");
+        assert!(store.read(|c| verify(c, &o)).unwrap().ok());
+        // The import is in the audit trail.
+        let audit = store
+            .read(|c| {
+                anzen_store::ledger::list(
+                    c,
+                    o.id,
+                    &anzen_store::ledger::EntryQuery {
+                        kind_prefix: Some("access_log.import".into()),
+                        ..Default::default()
+                    },
+                )
+            })
+            .unwrap();
+        assert_eq!(audit.len(), 1);
+    }
+}
