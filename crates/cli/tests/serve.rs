@@ -112,9 +112,16 @@ fn demo_data_verifies_after_clean_shutdown() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(
-        text.matches(": OK:").count(),
+        text.lines()
+            .filter(|l| l.starts_with("ledger ") && l.contains(": OK:"))
+            .count(),
         3,
         "both demo facilities and the demo vendor verify: {text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("access log ") && l.contains(": OK:")),
+        "the demo clinic's access log verifies: {text}"
     );
     // Shutdown signed everything: the latest checkpoint covers the failed sign-in too.
     let cp = Command::new(BIN)
