@@ -3,6 +3,10 @@
 //! [--naive-max-secs 600] [--file-events 1000000] [--dir DIR]`. Same code as
 //! `anzen bench access-log`.
 
+// The allocator of the `anzen` binary, so the run matches `anzen bench access-log`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anzen_accesslog::bench::{BenchParams, BenchStore, run};
 
 fn main() -> Result<(), anzen_accesslog::bench::BenchError> {

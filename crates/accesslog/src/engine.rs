@@ -220,7 +220,8 @@ fn insert_rows(
     Ok(())
 }
 
-/// Postings being built: (kind, key) → ascending sequence numbers.
+/// Postings being built: (kind, key) → ascending sequence numbers (written as blocks,
+/// [`codec::BlockWriter`]).
 type Postings = BTreeMap<(i64, i64), Vec<u64>>;
 
 fn add_postings(p: &mut Postings, seq: u64, e: &AccessEvent) {
@@ -291,36 +292,42 @@ fn write_segment(
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
         params![org.0, id, level, seqs.start, seqs.end, min_t, max_t],
     )?;
+    // Postings are sorted by (kind, key): one run of blocks per kind.
+    let mut rows: Vec<(i64, i64, Vec<u8>)> = Vec::new();
+    let mut kind_now = None;
+    let mut w = codec::BlockWriter::new(seqs.start);
+    for ((kind, key), list) in p {
+        if kind_now != Some(*kind) {
+            if let Some(k) = kind_now {
+                let done = std::mem::replace(&mut w, codec::BlockWriter::new(seqs.start));
+                rows.extend(done.finish().into_iter().map(|(f, b)| (k, f, b)));
+            }
+            kind_now = Some(*kind);
+        }
+        w.push(*key, list);
+    }
+    if let Some(k) = kind_now {
+        rows.extend(w.finish().into_iter().map(|(f, b)| (k, f, b)));
+    }
     match conn {
         Conn::Sqlite(c) => {
             let mut stmt = c.prepare_cached(
-                "INSERT INTO access_postings (org_id, segment_id, kind, key, seqs) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO access_posting_blocks (org_id, segment_id, kind, first_key, data) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
-            for ((kind, key), list) in p {
-                let blob = codec::encode_postings(seqs.start, list);
-                stmt.execute(rusqlite::params![org.0, id, kind, key, blob])?;
+            for (kind, first, data) in &rows {
+                stmt.execute(rusqlite::params![org.0, id, kind, first, data])?;
             }
         }
         Conn::Postgres(c) => {
-            let mut kinds = Vec::with_capacity(p.len());
-            let mut keys = Vec::with_capacity(p.len());
-            let mut blobs = Vec::with_capacity(p.len());
-            for ((kind, key), list) in p {
-                kinds.push(*kind);
-                keys.push(*key);
-                blobs.push(codec::encode_postings(seqs.start, list));
-            }
-            for ((k, y), b) in kinds
-                .chunks(20_000)
-                .zip(keys.chunks(20_000))
-                .zip(blobs.chunks(20_000))
-            {
-                c.execute(
-                    "INSERT INTO access_postings (org_id, segment_id, kind, key, seqs) \
-                     SELECT $1, $2, * FROM unnest($3::bigint[], $4::bigint[], $5::bytea[])",
-                    &[&org.0, &id, &k, &y, &b],
-                )?;
-            }
+            let kinds: Vec<i64> = rows.iter().map(|r| r.0).collect();
+            let firsts: Vec<i64> = rows.iter().map(|r| r.1).collect();
+            let datas: Vec<&[u8]> = rows.iter().map(|r| r.2.as_slice()).collect();
+            c.execute(
+                "INSERT INTO access_posting_blocks (org_id, segment_id, kind, first_key, data) \
+                 SELECT $1, $2, * FROM unnest($3::bigint[], $4::bigint[], $5::bytea[])",
+                &[&org.0, &id, &kinds, &firsts, &datas],
+            )?;
         }
     }
     Ok(())
@@ -378,12 +385,14 @@ fn compact(conn: &mut Conn, org: OrgId, h: &mut Head) -> Result<(), AccessLogErr
         let mut p = Postings::new();
         for s in group {
             let rows = conn.query(
-                "SELECT kind, key, seqs FROM access_postings WHERE org_id = $1 AND segment_id = $2",
+                "SELECT kind, first_key, data FROM access_posting_blocks WHERE org_id = $1 AND segment_id = $2",
                 params![org.0, s.id],
             )?;
             for r in rows {
-                let list = p.entry((r.i64(0)?, r.i64(1)?)).or_default();
-                codec::decode_postings(s.first_seq, &r.bytes(2)?, list)?;
+                let kind = r.i64(0)?;
+                codec::for_each_in_block(r.i64(1)?, &r.bytes(2)?, |key, list| {
+                    codec::decode_postings(s.first_seq, list, p.entry((kind, key)).or_default())
+                })?;
             }
         }
         let min_t = group.iter().map(|s| s.min_time).min().unwrap_or(0);
@@ -402,7 +411,7 @@ fn compact(conn: &mut Conn, org: OrgId, h: &mut Head) -> Result<(), AccessLogErr
 
 pub(crate) fn drop_segment(conn: &mut Conn, org: OrgId, id: i64) -> Result<(), AccessLogError> {
     conn.execute(
-        "DELETE FROM access_postings WHERE org_id = $1 AND segment_id = $2",
+        "DELETE FROM access_posting_blocks WHERE org_id = $1 AND segment_id = $2",
         params![org.0, id],
     )?;
     conn.execute(
@@ -424,8 +433,9 @@ pub struct DiskUsage {
     pub events: u64,
     /// Bytes of the event rows' canonical encodings (payload only).
     pub event_bytes: u64,
-    /// Bytes of the posting lists (payload only).
+    /// Bytes of the posting blocks (payload only).
     pub posting_bytes: u64,
+    /// Posting blocks ([`codec::BLOCK_BYTES`] each, the last of a segment shorter).
     pub posting_rows: u64,
     pub segments: u64,
 }
@@ -445,7 +455,7 @@ pub fn disk_usage(conn: &mut Conn, org: &Org) -> Result<DiskUsage, StoreError> {
     )?;
     let p = conn.query_one(
         &format!(
-            "SELECT COUNT(*), CAST(COALESCE(SUM({len}(seqs)), 0) AS BIGINT) FROM access_postings WHERE org_id = $1"
+            "SELECT COUNT(*), CAST(COALESCE(SUM({len}(data)), 0) AS BIGINT) FROM access_posting_blocks WHERE org_id = $1"
         ),
         params![org.id.0],
     )?;

@@ -6,8 +6,9 @@
 //! not at all, so the watched directory can simply try it again.
 
 use std::io::Read;
+use std::sync::mpsc::{Receiver, SyncSender};
 
-use anzen_ingest::{AccessLogReader, Problem};
+use anzen_ingest::{AccessEvent, AccessLogReader, Problem};
 use anzen_store::orgs::Org;
 use anzen_store::{Conn, Store, audit, now_us, params};
 use serde::Serialize;
@@ -244,18 +245,73 @@ pub fn import_reader(
     store: &Store,
     org: &Org,
     src: ImportSource<'_>,
-    input: impl Read,
+    input: impl Read + Send,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportOutcome, AccessLogError> {
     store.write(|c| import_in(c, org, src, input, progress))
 }
 
+/// What the parsing thread hands to the writing one.
+enum Parsed {
+    /// The file cannot be read at all (e.g. a required column is missing).
+    Refused(Vec<Problem>),
+    /// Up to [`IMPORT_BATCH`] events with the malformed lines met on the way, and the bytes
+    /// read so far (for progress).
+    Chunk {
+        events: Vec<AccessEvent>,
+        bad: Vec<Problem>,
+        bytes: u64,
+    },
+    /// The end of the file, with the reader's warnings (unknown columns).
+    Done(Vec<Problem>),
+}
+
+/// Parses `input` on the calling thread and sends it on in chunks; stops early once the
+/// receiver is gone (the writer failed).
+fn parse_into(file_name: &str, input: impl Read, tx: &SyncSender<Parsed>) {
+    let mut reader = match AccessLogReader::new(file_name, input) {
+        Ok(r) => r,
+        Err(ps) => {
+            let _ = tx.send(Parsed::Refused(ps));
+            return;
+        }
+    };
+    let (mut events, mut bad) = (Vec::with_capacity(IMPORT_BATCH), Vec::new());
+    while let Some(item) = reader.next() {
+        match item {
+            Ok((_, e)) => events.push(e),
+            Err(p) => bad.push(p),
+        }
+        if events.len() >= IMPORT_BATCH {
+            let chunk = Parsed::Chunk {
+                events: std::mem::replace(&mut events, Vec::with_capacity(IMPORT_BATCH)),
+                bad: std::mem::take(&mut bad),
+                bytes: reader.bytes_read(),
+            };
+            if tx.send(chunk).is_err() {
+                return;
+            }
+        }
+    }
+    let last = Parsed::Chunk {
+        events,
+        bad,
+        bytes: reader.bytes_read(),
+    };
+    if tx.send(last).is_ok() {
+        let _ = tx.send(Parsed::Done(reader.warnings().to_vec()));
+    }
+}
+
 /// [`import_reader`] inside the caller's transaction.
+///
+/// Parsing runs on a second thread while this one appends (a bounded hand-over of two
+/// chunks), so a large file costs about the larger of the two rather than their sum.
 pub fn import_in(
     conn: &mut Conn,
     org: &Org,
     src: ImportSource<'_>,
-    input: impl Read,
+    input: impl Read + Send,
     progress: &mut dyn FnMut(u64),
 ) -> Result<ImportOutcome, AccessLogError> {
     if let Some(prev) = already_imported(conn, org, src.sha256)? {
@@ -264,14 +320,111 @@ pub fn import_in(
             src.file_name, prev.file_name, prev.events
         )));
     }
-    let mut reader = AccessLogReader::new(src.file_name, input).map_err(|ps| {
-        AccessLogError::Input(
-            ps.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n"),
-        )
-    })?;
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        let file_name = src.file_name;
+        let parser = scope.spawn(move || parse_into(file_name, input, &tx));
+        // `rx` is dropped when `write_parsed` returns, which stops the parser if it failed.
+        let out = write_parsed(conn, org, &src, rx, progress);
+        parser
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        out
+    })
+}
+
+fn write_parsed(
+    conn: &mut Conn,
+    org: &Org,
+    src: &ImportSource<'_>,
+    rx: Receiver<Parsed>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<ImportOutcome, AccessLogError> {
+    let mut import_id = None;
+    let author = format!("import:{}", src.file_name);
+    let (mut events, mut quarantined) = (0u64, 0u64);
+    let (mut first_seq, mut end_seq) = (None, 0u64);
+    let mut warnings = Vec::new();
+    for msg in rx {
+        let (batch, bad, bytes) = match msg {
+            Parsed::Refused(ps) => {
+                return Err(AccessLogError::Input(
+                    ps.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                ));
+            }
+            Parsed::Done(w) => {
+                warnings = w.iter().map(ToString::to_string).collect();
+                break;
+            }
+            Parsed::Chunk { events, bad, bytes } => (events, bad, bytes),
+        };
+        let id = match import_id {
+            Some(id) => id,
+            None => {
+                let id = start_import(conn, org, src)?;
+                import_id = Some(id);
+                id
+            }
+        };
+        for p in &bad {
+            quarantine(conn, org, Some(id), src.file_name, p, None)?;
+        }
+        quarantined += bad.len() as u64;
+        if !batch.is_empty() {
+            let a = append_events(conn, org, &author, &batch)?;
+            first_seq.get_or_insert(a.seqs.start);
+            end_seq = a.seqs.end;
+            events += batch.len() as u64;
+        }
+        progress(bytes);
+    }
+    let import_id = match import_id {
+        Some(id) => id,
+        // The parser stopped without a word: it panicked (re-raised by the caller).
+        None => {
+            return Err(AccessLogError::Input(format!(
+                "{}: 読み込みが中断されました",
+                src.file_name
+            )));
+        }
+    };
+    let first_seq = first_seq.unwrap_or(end_seq);
+    conn.execute(
+        "UPDATE access_imports SET events = $2, quarantined = $3, first_seq = $4, end_seq = $5 WHERE id = $1",
+        params![import_id, events, quarantined, first_seq, end_seq],
+    )?;
+    audit::record(
+        conn,
+        org,
+        src.actor,
+        "access_log.import",
+        &serde_json::json!({
+            "file": src.file_name,
+            "sha256": src.sha256,
+            "origin": src.origin,
+            "events": events,
+            "quarantined": quarantined,
+            "first_seq": first_seq,
+            "end_seq": end_seq,
+        }),
+    )?;
+    Ok(ImportOutcome {
+        import_id,
+        file_name: src.file_name.to_owned(),
+        sha256: src.sha256.to_owned(),
+        events,
+        quarantined,
+        first_seq,
+        end_seq,
+        warnings,
+    })
+}
+
+/// The import record, written before the file's first events.
+fn start_import(conn: &mut Conn, org: &Org, src: &ImportSource<'_>) -> Result<i64, AccessLogError> {
     let row = conn.query_one(
         "INSERT INTO access_imports (org_id, sha256, file_name, origin, imported_by, imported_at, \
          events, quarantined, first_seq, end_seq) VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, 0) RETURNING id",
@@ -284,67 +437,5 @@ pub fn import_in(
             now_us()
         ],
     )?;
-    let import_id = row.i64(0)?;
-    let author = format!("import:{}", src.file_name);
-    let mut batch = Vec::with_capacity(IMPORT_BATCH);
-    let (mut events, mut bad) = (0u64, 0u64);
-    let (mut first_seq, mut end_seq) = (None, 0u64);
-    let mut flush = |conn: &mut Conn, batch: &mut Vec<_>| -> Result<(), AccessLogError> {
-        let a = append_events(conn, org, &author, batch)?;
-        first_seq.get_or_insert(a.seqs.start);
-        end_seq = a.seqs.end;
-        batch.clear();
-        Ok(())
-    };
-    while let Some(item) = reader.next() {
-        match item {
-            Ok((_, e)) => {
-                batch.push(e);
-                events += 1;
-                if batch.len() >= IMPORT_BATCH {
-                    flush(conn, &mut batch)?;
-                    progress(reader.bytes_read());
-                }
-            }
-            Err(p) => {
-                bad += 1;
-                quarantine(conn, org, Some(import_id), src.file_name, &p, None)?;
-            }
-        }
-    }
-    if !batch.is_empty() {
-        flush(conn, &mut batch)?;
-    }
-    progress(reader.bytes_read());
-    let warnings: Vec<String> = reader.warnings().iter().map(ToString::to_string).collect();
-    let first_seq = first_seq.unwrap_or(end_seq);
-    conn.execute(
-        "UPDATE access_imports SET events = $2, quarantined = $3, first_seq = $4, end_seq = $5 WHERE id = $1",
-        params![import_id, events, bad, first_seq, end_seq],
-    )?;
-    audit::record(
-        conn,
-        org,
-        src.actor,
-        "access_log.import",
-        &serde_json::json!({
-            "file": src.file_name,
-            "sha256": src.sha256,
-            "origin": src.origin,
-            "events": events,
-            "quarantined": bad,
-            "first_seq": first_seq,
-            "end_seq": end_seq,
-        }),
-    )?;
-    Ok(ImportOutcome {
-        import_id,
-        file_name: src.file_name.to_owned(),
-        sha256: src.sha256.to_owned(),
-        events,
-        quarantined: bad,
-        first_seq,
-        end_seq,
-        warnings,
-    })
+    Ok(row.i64(0)?)
 }

@@ -10,7 +10,7 @@
 //!   (`access_log.batch`: sequence range and the RFC 6962 Merkle root of the batch's
 //!   events), so the ledger is not written once per event and every event stays verifiable.
 //!   Query indexes are built per closed *segment* (4,096 events) as sorted posting lists
-//!   written in bulk, merged 16 at a time into bigger segments (log-structured, as an LSM
+//!   packed into blocks of ~4 KiB and written in bulk, merged 16 at a time into bigger segments (log-structured, as an LSM
 //!   tree does): inserts stay sequential whatever the size of the store.
 //! * [`query`] — search by patient, user, system, action and time range, and a stream of an
 //!   organisation's events in a time range (for the monitoring rules).

@@ -201,12 +201,15 @@ fn indexed(
     let key = codec::index_key(kind, value);
     let mut seqs = Vec::new();
     for s in engine::segments(conn, org, None, f.time())? {
+        // The one block whose key range can hold `key`.
         let row = conn.query_opt(
-            "SELECT seqs FROM access_postings WHERE org_id = $1 AND segment_id = $2 AND kind = $3 AND key = $4",
+            "SELECT first_key, data FROM access_posting_blocks \
+             WHERE org_id = $1 AND segment_id = $2 AND kind = $3 AND first_key <= $4 \
+             ORDER BY first_key DESC LIMIT 1",
             params![org.0, s.id, kind, key],
         )?;
         if let Some(r) = row {
-            codec::decode_postings(s.first_seq, &r.bytes(0)?, &mut seqs)?;
+            codec::find_in_block(r.i64(0)?, &r.bytes(1)?, key, s.first_seq, &mut seqs)?;
         }
     }
     seqs.retain(|s| *s >= h.pruned_seq && *s < h.indexed_seq);

@@ -82,6 +82,18 @@ fn queries_match_a_naive_filter_across_merged_segments() {
             .map(|r| (r.i64(0).unwrap(), r.i64(1).unwrap()))
             .collect();
         assert_eq!(levels, vec![(0, 2), (1, 1)], "{}", db.backend);
+        // Posting lists span several blocks per segment, so lookups pick among blocks.
+        let blocks = store
+            .read(|c| {
+                c.query_one(
+                    "SELECT COUNT(*) FROM access_posting_blocks WHERE org_id = $1",
+                    params![o.id.0],
+                )
+            })
+            .unwrap()
+            .i64(0)
+            .unwrap();
+        assert!(blocks > 3 * 2 * 2, "{blocks} blocks ({})", db.backend);
 
         let filters = [
             Filter {
@@ -334,5 +346,76 @@ fn import_quarantines_bad_lines_and_refuses_the_same_file_twice() {
             })
             .unwrap();
         assert_eq!(audit.len(), 1);
+    }
+}
+
+/// The import parses on a second thread: a refused file leaves nothing behind, and a file
+/// larger than one hand-over chunk keeps its events in file order with every bad line
+/// quarantined under its own line number.
+#[test]
+fn import_across_chunks_keeps_order_and_refuses_unreadable_files_whole() {
+    for db in testing::all() {
+        let store = &db.store;
+        let o = org(store, "A病院");
+        let no_user = "日時,システム,患者ID,操作\n2025-04-01 09:00:00,電子カルテ,P001,参照\n";
+        let sha = import::sha256_of(no_user.as_bytes()).unwrap();
+        let src = |sha| ImportSource {
+            file_name: "log.csv",
+            sha256: sha,
+            origin: "cli",
+            actor: "cli:test",
+        };
+        let refused = import::import_reader(store, &o, src(&sha), no_user.as_bytes(), &mut |_| {});
+        assert!(
+            matches!(&refused, Err(AccessLogError::Input(m)) if m.contains("アカウントID")),
+            "{refused:?}"
+        );
+        let imports = store
+            .read(|c| c.query_one("SELECT COUNT(*) FROM access_imports", params![]))
+            .unwrap()
+            .i64(0)
+            .unwrap();
+        assert_eq!(imports, 0, "a refused file leaves no import record");
+
+        let n = import::IMPORT_BATCH * 2 + 17;
+        let mut csv = String::from("日時,システム,アカウントID,患者ID,操作,結果\n");
+        for k in 0..n {
+            if k % 5000 == 0 {
+                csv.push_str("壊れた行,電子カルテ,x,P,参照,成功\n");
+            }
+            csv.push_str(&format!(
+                "2025-04-01 09:00:00,電子カルテ,user{k},P{k},参照,成功\n"
+            ));
+        }
+        let sha = import::sha256_of(csv.as_bytes()).unwrap();
+        let mut seen = Vec::new();
+        let out =
+            import::import_reader(store, &o, src(&sha), csv.as_bytes(), &mut |b| seen.push(b))
+                .unwrap();
+        assert_eq!(out.events, n as u64);
+        assert_eq!(out.quarantined, n.div_ceil(5000) as u64);
+        assert!(
+            seen.len() >= 3 && seen.windows(2).all(|w| w[0] <= w[1]),
+            "{seen:?}"
+        );
+        // Sequence numbers follow the file: user{k} is event k.
+        for k in [0usize, import::IMPORT_BATCH, n - 1] {
+            let f = Filter {
+                user: Some(format!("user{k}")),
+                ..Filter::default()
+            };
+            let got = store.read(|c| search(c, &o, &f, 0, 10)).unwrap();
+            assert_eq!(got.events.len(), 1);
+            assert_eq!(got.events[0].seq, out.first_seq + k as u64);
+        }
+        let q = store
+            .read(|c| import::quarantined(c, &o, Some(out.import_id), 0, 100))
+            .unwrap();
+        let mut lines: Vec<u64> = q.iter().filter_map(|q| q.line).collect();
+        lines.sort_unstable();
+        // Line 2 is the first bad line; each later one sits 5,001 lines further on.
+        let want: Vec<u64> = (0..n.div_ceil(5000) as u64).map(|i| 2 + i * 5001).collect();
+        assert_eq!(lines, want);
+        assert!(store.read(|c| verify(c, &o)).unwrap().ok());
     }
 }

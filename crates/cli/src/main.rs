@@ -16,6 +16,12 @@ mod init;
 mod serve;
 mod verify;
 
+/// The server allocates many small strings (findings' Japanese messages and evidence,
+/// parsed rows); mimalloc handles them markedly faster than glibc's malloc, most of all
+/// when the account rule pass runs on several threads (BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -23,10 +23,17 @@ pub struct Field {
 /// Normalises a header or choice for comparison: NFKC (full-width → half-width), lower case,
 /// without spaces, `_`, `-`, `*` and `※`.
 pub(crate) fn fold(s: &str) -> String {
-    s.nfkc()
-        .flat_map(char::to_lowercase)
-        .filter(|c| !c.is_whitespace() && !matches!(c, '_' | '-' | '*' | '※' | '・'))
-        .collect()
+    let keep = |c: &char| !c.is_whitespace() && !matches!(c, '_' | '-' | '*' | '※' | '・');
+    if s.is_ascii() {
+        // NFKC leaves ASCII as it is; skipping it matters on large files (every cell of a
+        // choice column is folded).
+        return s
+            .chars()
+            .map(|c| c.to_ascii_lowercase())
+            .filter(keep)
+            .collect();
+    }
+    s.nfkc().flat_map(char::to_lowercase).filter(keep).collect()
 }
 
 /// The field a header names, by its Japanese name or English alias. `資産ID (asset_id)` and
@@ -70,6 +77,16 @@ pub trait Choice: Sized + Copy + 'static {
 
     /// Reads a value typed by a user (full-width and case tolerated).
     fn parse(s: &str) -> Option<Self> {
+        // Most files spell the values exactly as listed: find those without normalising
+        // (folding every choice for every cell dominated the access-log import).
+        let exact = s.trim();
+        if let Some(c) = Self::ALL
+            .iter()
+            .copied()
+            .find(|c| c.ja() == exact || c.en() == exact || c.aliases().contains(&exact))
+        {
+            return Some(c);
+        }
         let s = fold(s);
         Self::ALL.iter().copied().find(|c| {
             fold(c.ja()) == s || fold(c.en()) == s || c.aliases().iter().any(|a| fold(a) == s)
@@ -155,7 +172,12 @@ pub(crate) fn parse_time(raw: &str) -> Result<i64, String> {
     let bad = || {
         format!("日時『{raw}』を読めません（例: 2025-04-01 09:30:00、2025-04-01T09:30:00+09:00）")
     };
-    let s: String = raw.nfkc().collect();
+    // NFKC (full-width digits) only where it can change something.
+    let s: std::borrow::Cow<'_, str> = if raw.is_ascii() {
+        raw.into()
+    } else {
+        raw.nfkc().collect::<String>().into()
+    };
     let s = clean(&s);
     if let Ok(ts) = s.parse::<jiff::Timestamp>() {
         return Ok(ts.as_microsecond());

@@ -65,6 +65,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_directory_sources.sql"),
         postgres: include_str!("../migrations/postgres/0011_directory_sources.sql"),
     },
+    Migration {
+        name: "0015_access_posting_blocks",
+        sqlite: include_str!("../migrations/sqlite/0015_access_posting_blocks.sql"),
+        postgres: include_str!("../migrations/postgres/0015_access_posting_blocks.sql"),
+    },
 ];
 
 pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {
