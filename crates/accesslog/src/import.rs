@@ -179,19 +179,7 @@ pub fn refuse(
     if already_imported(conn, org, src.sha256)?.is_some() {
         return Ok(());
     }
-    let row = conn.query_one(
-        "INSERT INTO access_imports (org_id, sha256, file_name, origin, imported_by, imported_at, \
-         events, quarantined, first_seq, end_seq) VALUES ($1, $2, $3, $4, $5, $6, 0, 1, 0, 0) RETURNING id",
-        params![
-            org.id.0,
-            src.sha256,
-            src.file_name,
-            src.origin,
-            src.actor,
-            now_us()
-        ],
-    )?;
-    let id = row.i64(0)?;
+    let id = start_import(conn, org, &src, 1)?;
     quarantine(
         conn,
         org,
@@ -364,7 +352,7 @@ fn write_parsed(
         let id = match import_id {
             Some(id) => id,
             None => {
-                let id = start_import(conn, org, src)?;
+                let id = start_import(conn, org, src, 0)?;
                 import_id = Some(id);
                 id
             }
@@ -423,18 +411,24 @@ fn write_parsed(
     })
 }
 
-/// The import record, written before the file's first events.
-fn start_import(conn: &mut Conn, org: &Org, src: &ImportSource<'_>) -> Result<i64, AccessLogError> {
+/// The import record, written before the file's first events (counts are set at the end).
+fn start_import(
+    conn: &mut Conn,
+    org: &Org,
+    src: &ImportSource<'_>,
+    quarantined: i64,
+) -> Result<i64, AccessLogError> {
     let row = conn.query_one(
         "INSERT INTO access_imports (org_id, sha256, file_name, origin, imported_by, imported_at, \
-         events, quarantined, first_seq, end_seq) VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, 0) RETURNING id",
+         events, quarantined, first_seq, end_seq) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, 0, 0) RETURNING id",
         params![
             org.id.0,
             src.sha256,
             src.file_name,
             src.origin,
             src.actor,
-            now_us()
+            now_us(),
+            quarantined
         ],
     )?;
     Ok(row.i64(0)?)
