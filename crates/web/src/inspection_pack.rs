@@ -170,7 +170,10 @@ fn month_both(s: &str) -> String {
 /// Microseconds → `2025-06-01 10:00:00 JST（令和7年6月1日）`.
 pub fn time_both(us: i64) -> String {
     let j = jst(us);
-    match j.get(..10).and_then(|d| d.parse::<jiff::civil::Date>().ok()) {
+    match j
+        .get(..10)
+        .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+    {
         Some(d) => format!("{j} JST（{}）", wareki(d)),
         None => j,
     }
@@ -211,7 +214,10 @@ fn checklist_section(c: &mut Conn, cx: &PackCtx<'_>) -> Result<Section, AppError
             s.warnings.push(m);
             s.tables.push(Table::new(
                 "チェックリスト",
-                format!("{} サイバーセキュリティ対策チェックリスト", cx.fy.label_ja()),
+                format!(
+                    "{} サイバーセキュリティ対策チェックリスト",
+                    cx.fy.label_ja()
+                ),
                 &header,
                 Vec::new(),
                 &widths,
@@ -250,8 +256,9 @@ fn checklist_section(c: &mut Conn, cx: &PackCtx<'_>) -> Result<Section, AppError
         ));
     }
     if unanswered > 0 {
-        s.warnings
-            .push(format!("チェックリストに未回答の項目が {unanswered} 件あります。"));
+        s.warnings.push(format!(
+            "チェックリストに未回答の項目が {unanswered} 件あります。"
+        ));
     }
     let mut notes = vec![
         format!("版: {}", export.edition.label_ja()),
@@ -261,8 +268,9 @@ fn checklist_section(c: &mut Conn, cx: &PackCtx<'_>) -> Result<Section, AppError
     if let Some(h) = &a.frozen_hash {
         notes.push(format!("確定時のハッシュ（SHA-256）: {h}"));
     }
-    s.tables
-        .push(Table::new("チェックリスト", export.title(), &header, rows, &widths).with_notes(notes));
+    s.tables.push(
+        Table::new("チェックリスト", export.title(), &header, rows, &widths).with_notes(notes),
+    );
     for (n, v) in export.vendor_forms.iter().enumerate() {
         let unanswered = v.rows.iter().filter(|r| r.answer.is_empty()).count();
         if unanswered > 0 {
@@ -355,7 +363,10 @@ fn assets_section(c: &mut Conn, cx: &PackCtx<'_>) -> Result<Section, AppError> {
         ));
     }
     let notes = vec![
-        format!("登録数: {} 件（うち稼働中など廃棄以外 {active} 件）", list.len()),
+        format!(
+            "登録数: {} 件（うち稼働中など廃棄以外 {active} 件）",
+            list.len()
+        ),
         match &review {
             Some(r) => format!(
                 "最新の棚卸: {}（{}、{} 件）",
@@ -603,12 +614,7 @@ fn bcp_section(c: &mut Conn, cx: &PackCtx<'_>) -> Result<Section, AppError> {
 }
 
 /// Whether an open finding of `rule` concerns `vendor` and matches `extra` evidence fields.
-fn vendor_finding(
-    open: &[Finding],
-    rule: &str,
-    vendor: &str,
-    extra: &[(&str, &str)],
-) -> bool {
+fn vendor_finding(open: &[Finding], rule: &str, vendor: &str, extra: &[(&str, &str)]) -> bool {
     open.iter().any(|f| {
         f.rule == rule
             && f.evidence["vendor"].as_str() == Some(vendor.trim())
@@ -726,10 +732,7 @@ fn vendors_section(c: &mut Conn, cx: &PackCtx<'_>) -> Result<Section, AppError> 
     let count = |rows: &[Vec<String>], col: usize, what: &str| {
         rows.iter().filter(|r| r[col].starts_with(what)).count()
     };
-    let (missing, stale) = (
-        count(&doc_rows, 6, "未受領"),
-        count(&doc_rows, 6, "要更新"),
-    );
+    let (missing, stale) = (count(&doc_rows, 6, "未受領"), count(&doc_rows, 6, "要更新"));
     if d.vendors.is_empty() {
         warnings.push("事業者が登録されていません。".to_owned());
     }
@@ -741,7 +744,9 @@ fn vendors_section(c: &mut Conn, cx: &PackCtx<'_>) -> Result<Section, AppError> 
     }
     let expired = count(&cert_rows, 6, "期限切れ");
     if expired > 0 {
-        warnings.push(format!("有効期限が切れた第三者認証が {expired} 件あります。"));
+        warnings.push(format!(
+            "有効期限が切れた第三者認証が {expired} 件あります。"
+        ));
     }
     // The vendor list exactly as the vendors' own export writes it.
     let (vname, vheader, vrows) = crate::pages::vendors::export_sheets(&d)
@@ -753,13 +758,7 @@ fn vendors_section(c: &mut Conn, cx: &PackCtx<'_>) -> Result<Section, AppError> 
         title: "事業者管理",
         chart: None,
         tables: vec![
-            Table::new(
-                vname,
-                "事業者",
-                &vheader,
-                vrows,
-                &vec![18.0; vheader.len()],
-            ),
+            Table::new(vname, "事業者", &vheader, vrows, &vec![18.0; vheader.len()]),
             Table::new(
                 "事業者書類",
                 "事業者から受領した書類（MDS/SDS・事業者確認用など）",
@@ -785,7 +784,13 @@ fn vendors_section(c: &mut Conn, cx: &PackCtx<'_>) -> Result<Section, AppError> 
                 "第三者認証",
                 "事業者の第三者認証",
                 &[
-                    "事業者", "種類", "名称", "範囲", "登録番号", "有効期限", "状態",
+                    "事業者",
+                    "種類",
+                    "名称",
+                    "範囲",
+                    "登録番号",
+                    "有効期限",
+                    "状態",
                 ],
                 cert_rows,
                 &[20.0, 18.0, 24.0, 24.0, 14.0, 26.0, 12.0],
@@ -1158,7 +1163,12 @@ fn cover_sheet(ws: &mut Worksheet, pack: &Pack) -> Result<(), XlsxError> {
         r += 1;
     }
     r += 1;
-    ws.write_string_with_format(row(r), 0, "台帳のチェックポイント（この資料を裏付ける署名）", &bold)?;
+    ws.write_string_with_format(
+        row(r),
+        0,
+        "台帳のチェックポイント（この資料を裏付ける署名）",
+        &bold,
+    )?;
     r += 1;
     match &c.checkpoint {
         None => {
@@ -1325,5 +1335,296 @@ mod tests {
         assert_eq!(info.key_name, "anzen.test");
         assert_eq!(info.origin, "anzen.test/ledger/org-1");
         assert!(info.signed_at.contains("JST"), "{}", info.signed_at);
+    }
+
+    use anzen_core::OrgKind;
+    use anzen_store::continuity::{BackupJobData, Drill};
+    use anzen_store::incident::ContactData;
+    use anzen_store::orgs::{self, OrgProfile};
+    use anzen_store::{StoreError, testing};
+    use calamine::{Reader, Xlsx};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    /// A clinic with one system, a contact, a backup, a drill, an unapproved BCP, the
+    /// template's sample assets and a started checklist.
+    pub(crate) fn seed(c: &mut Conn) -> Result<Org, StoreError> {
+        let org = orgs::create(c, &OrgProfile::new("検査資料テスト医院", OrgKind::Clinic))?;
+        let sys = accounts::save_system(
+            c,
+            &org,
+            "t",
+            None,
+            &accounts::SystemData {
+                name: "電子カルテ".into(),
+                kind: "電子カルテ".into(),
+                owner: Some("山田".into()),
+                vendor: Some("メディシス株式会社".into()),
+                supports_mfa: true,
+                min_password_len: Some(8),
+                note: None,
+            },
+        )?;
+        anzen_store::incident::save_contact(
+            c,
+            &org,
+            "t",
+            None,
+            &ContactData {
+                role: "csirt".into(),
+                name: "鈴木 一郎".into(),
+                organisation: None,
+                phone: Some("03-1234-5678".into()),
+                email: None,
+                hours: None,
+                escalation_order: Some(1),
+                note: None,
+            },
+        )?;
+        continuity::save_job(
+            c,
+            &org,
+            "t",
+            None,
+            &BackupJobData {
+                system_id: sys.id,
+                method: "外付けHDD".into(),
+                generations: 3,
+                offline: true,
+                location: Some("院長室金庫".into()),
+                frequency_days: 1,
+                last_success: Some("2025-06-01".into()),
+                note: None,
+            },
+        )?;
+        continuity::add_drill(
+            c,
+            &org,
+            "t",
+            &Drill {
+                id: 0,
+                system_id: sys.id,
+                drill_date: "2025-07-10".into(),
+                ok: true,
+                minutes: Some(90),
+                note: Some("前日分を復元".into()),
+                recorded_by: "t".into(),
+            },
+        )?;
+        let plan = anzen_core::rules::bcp::BcpPlan {
+            initial_response: vec!["ネットワークから切り離す".into()],
+            ..Default::default()
+        };
+        continuity::save_bcp(
+            c,
+            &org,
+            "t",
+            &serde_json::to_string(&plan).map_err(|e| StoreError::Decode(e.to_string()))?,
+            Some("2026-03-31"),
+        )?;
+        let csv = anzen_ingest::template_csv(anzen_ingest::TemplateKind::Assets);
+        let parsed = anzen_ingest::parse_assets("t.csv", &csv)
+            .map_err(|e| StoreError::Decode(format!("{e:?}")))?;
+        for r in &parsed.rows {
+            assets::create(c, &org, "t", &assets_export::from_row(&r.row))?;
+        }
+        let cat = checklist_export::catalog().map_err(StoreError::Decode)?;
+        let edition = cat
+            .edition(2025, anzen_catalog::Form::Medical)
+            .ok_or_else(|| StoreError::Decode("no R7 edition".into()))?;
+        let ids: Vec<String> = edition.items.iter().map(|i| i.id.to_string()).collect();
+        let a = anzen_store::assessments::create(
+            c,
+            &org,
+            "t",
+            &anzen_store::assessments::NewAssessment {
+                fiscal_year: 2025,
+                form: "medical",
+                edition_fy: 2025,
+                item_ids: &ids,
+                client_org_id: None,
+            },
+            &|_| None,
+        )?;
+        anzen_store::assessments::set_answer(
+            c,
+            &org,
+            "t",
+            &a,
+            &ids[0],
+            &anzen_store::assessments::AnswerInput {
+                answer: Some(anzen_store::assessments::Answer::Yes),
+                checked_on: Some("2025-06-01".into()),
+                target_date: None,
+                note: None,
+            },
+        )?;
+        Ok(org)
+    }
+
+    fn checkpointer() -> Checkpointer {
+        Checkpointer {
+            key: Arc::new(anzen_ledger::SigningKey::generate("anzen.test").expect("key")),
+            origin_prefix: "anzen.test/ledger".into(),
+            every_entries: u64::MAX,
+            every: Duration::from_secs(86_400),
+        }
+    }
+
+    #[test]
+    fn the_pack_is_vouched_for_by_the_checkpoint_on_its_cover() {
+        let today = jiff::civil::date(2025, 11, 20);
+        let fy = FiscalYear(2025);
+        let cp = checkpointer();
+        for db in testing::all() {
+            let be = db.backend;
+            let g = db
+                .store
+                .write(|c| -> Result<(Org, Generated), AppError> {
+                    let org = seed(c)?;
+                    let g = generate(c, &org, "t", fy, today, Some(&cp), "xlsx", render_xlsx)?;
+                    Ok((org, g))
+                })
+                .expect("generate");
+            let (org, g) = g;
+            let keys: Vec<&str> = g.pack.sections.iter().map(|s| s.key).collect();
+            assert_eq!(
+                keys,
+                [
+                    "checklist",
+                    "contacts",
+                    "assets",
+                    "accounts",
+                    "continuity",
+                    "bcp",
+                    "vendors",
+                    "findings"
+                ],
+                "[{be}]"
+            );
+            let bcp = &g.pack.sections[5];
+            assert!(
+                bcp.warnings.iter().any(|w| w == "BCP が未承認です。"),
+                "[{be}] {:?}",
+                bcp.warnings
+            );
+
+            // The cover's checkpoint was written to the ledger, freshly, and covers every
+            // entry before the pack's own record.
+            let cover = g.pack.cover.checkpoint.clone().expect("checkpoint");
+            assert!(cover.fresh, "[{be}]");
+            assert_eq!(cover.key_name, "anzen.test", "[{be}]");
+            let (notes, entry, size) = db
+                .store
+                .read(|c| -> Result<_, StoreError> {
+                    let notes = ledger::checkpoints(c, org.id)?;
+                    let e = ledger::list(
+                        c,
+                        org.id,
+                        &ledger::EntryQuery {
+                            kind_prefix: Some(AUDIT_KIND.into()),
+                            ..Default::default()
+                        },
+                    )?;
+                    Ok((notes, e, ledger::size(c, org.id)?))
+                })
+                .expect("ledger");
+            assert!(notes.contains(&cover.note), "[{be}]");
+            assert_eq!(cover.size, g.pack.cover.record_index, "[{be}]");
+            let vk = cp.key.verifier_key();
+            let opened = anzen_ledger::Checkpoint::open(&cover.note, &vk).expect("signature");
+            assert_eq!(opened.root.to_hex(), cover.root_hex, "[{be}]");
+            // The record: the file's SHA-256, at the index the cover names, sealed.
+            assert_eq!(entry.len(), 1, "[{be}]");
+            assert_eq!(entry[0].index, g.pack.cover.record_index, "[{be}]");
+            let v: serde_json::Value = serde_json::from_slice(&entry[0].payload).expect("json");
+            assert_eq!(v["sha256"], sha256_hex(&g.body), "[{be}]");
+            assert_eq!(v["checkpoint"]["size"], cover.size, "[{be}]");
+            let sealed = g.sealed.clone().expect("sealed");
+            assert_eq!(notes.last(), Some(&sealed), "[{be}]");
+            assert_eq!(
+                anzen_ledger::Checkpoint::open(&sealed, &vk)
+                    .expect("sealed signature")
+                    .size,
+                size,
+                "[{be}]"
+            );
+
+            // The workbook: cover first, every sheet of the table of contents with the
+            // same row counts.
+            let mut x: Xlsx<_> = Xlsx::new(std::io::Cursor::new(g.body.clone())).expect("open");
+            let names = x.sheet_names();
+            let contents = g.pack.contents();
+            assert_eq!(names[0], COVER_SHEET, "[{be}]");
+            assert_eq!(
+                names[1..].to_vec(),
+                contents.iter().map(|c| c.0.clone()).collect::<Vec<_>>(),
+                "[{be}]"
+            );
+            let cover_cells: Vec<String> = x
+                .worksheet_range(COVER_SHEET)
+                .expect("cover")
+                .rows()
+                .flat_map(|r| r.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+                .collect();
+            for want in [
+                "検査資料テスト医院".to_owned(),
+                "令和7年度（2025年度）".to_owned(),
+                cover.root_base64.clone(),
+                cover.root_hex.clone(),
+                cover.size.to_string(),
+                cover.note.clone(),
+            ] {
+                assert!(cover_cells.contains(&want), "[{be}] {want} on the cover");
+            }
+            for s in &g.pack.sections {
+                for t in &s.tables {
+                    let r = x.worksheet_range(&t.sheet).expect("sheet");
+                    let header_row = r
+                        .rows()
+                        .position(|row| {
+                            row.first().map(|c| c.to_string()) == t.header.first().cloned()
+                        })
+                        .expect("header row");
+                    assert_eq!(
+                        r.rows().count() - header_row - 1,
+                        t.rows.len(),
+                        "[{be}] {} rows",
+                        t.sheet
+                    );
+                    let toc = contents.iter().find(|c| c.0 == t.sheet).expect("toc");
+                    assert_eq!(toc.2, t.rows.len(), "[{be}] {}", t.sheet);
+                }
+            }
+            let assets = &g.pack.sections[2].tables[0];
+            assert_eq!(assets.rows.len(), parsed_assets(), "[{be}]");
+            let drills = &g.pack.sections[4].tables[1];
+            assert!(
+                drills.rows[0].contains(&"2025-07-10（令和7年7月10日）".to_owned()),
+                "[{be}] {:?}",
+                drills.rows[0]
+            );
+
+            // Nothing appended since the seal: the next pack shows that checkpoint.
+            let again = db
+                .store
+                .write(|c| {
+                    generate(c, &org, "t", fy, today, Some(&cp), "html", |_| {
+                        Ok(b"x".to_vec())
+                    })
+                })
+                .expect("again");
+            let cp2 = again.pack.cover.checkpoint.expect("checkpoint");
+            assert!(!cp2.fresh, "[{be}]");
+            assert_eq!(cp2.note, sealed, "[{be}]");
+        }
+    }
+
+    fn parsed_assets() -> usize {
+        let csv = anzen_ingest::template_csv(anzen_ingest::TemplateKind::Assets);
+        anzen_ingest::parse_assets("t.csv", &csv)
+            .expect("template")
+            .rows
+            .len()
     }
 }

@@ -66,16 +66,7 @@ pub async fn page(
     let o = ctx.org.clone();
     let today = today_jst();
     let sections = state
-        .db(move |c| {
-            pack::gather(
-                c,
-                &PackCtx {
-                    org: &o,
-                    fy,
-                    today,
-                },
-            )
-        })
+        .db(move |c| pack::gather(c, &PackCtx { org: &o, fy, today }))
         .await?;
     let mut lines = Vec::new();
     for s in &sections {
@@ -201,19 +192,12 @@ pub async fn print(
     let layout = Layout::org(&state, &ctx, "立入検査資料（印刷）", "nav.inspection_pack");
     let g = state
         .tx(move |c| {
-            pack::generate(
-                c,
-                &o,
-                &actor,
-                fy,
-                today_jst(),
-                cp.as_ref(),
-                "html",
-                |p| print_html(layout, org, p),
-            )
+            pack::generate(c, &o, &actor, fy, today_jst(), cp.as_ref(), "html", |p| {
+                print_html(layout, org, p)
+            })
         })
         .await?;
-    let html = String::from_utf8(g.body)
-        .map_err(|e| AppError::Internal(format!("print bundle: {e}")))?;
+    let html =
+        String::from_utf8(g.body).map_err(|e| AppError::Internal(format!("print bundle: {e}")))?;
     Ok(Html(html).into_response())
 }

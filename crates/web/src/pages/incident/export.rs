@@ -339,7 +339,12 @@ pub fn workbook(d: &ExportData) -> Result<Vec<u8>, XlsxError> {
     {
         let ws = wb.add_worksheet();
         ws.set_name("連絡先")?;
-        table(ws, &CONTACT_HEADER, &contact_rows(&d.contacts), &CONTACT_WIDTHS)?;
+        table(
+            ws,
+            &CONTACT_HEADER,
+            &contact_rows(&d.contacts),
+            &CONTACT_WIDTHS,
+        )?;
     }
     {
         let ws = wb.add_worksheet();
@@ -460,7 +465,12 @@ pub fn workbook(d: &ExportData) -> Result<Vec<u8>, XlsxError> {
     {
         let ws = wb.add_worksheet();
         ws.set_name("バックアップ")?;
-        table(ws, &BACKUP_HEADER, &backup_rows(&d.jobs, &d.systems), &BACKUP_WIDTHS)?;
+        table(
+            ws,
+            &BACKUP_HEADER,
+            &backup_rows(&d.jobs, &d.systems),
+            &BACKUP_WIDTHS,
+        )?;
     }
     {
         let ws = wb.add_worksheet();
@@ -475,7 +485,12 @@ pub fn workbook(d: &ExportData) -> Result<Vec<u8>, XlsxError> {
     {
         let ws = wb.add_worksheet();
         ws.set_name("事業継続計画")?;
-        table(ws, &["項目", "内容"], &bcp_rows(d.bcp.as_ref()), &[22.0, 90.0])?;
+        table(
+            ws,
+            &["項目", "内容"],
+            &bcp_rows(d.bcp.as_ref()),
+            &[22.0, 90.0],
+        )?;
     }
     {
         let ws = wb.add_worksheet();
