@@ -14,7 +14,6 @@
 //! `export.inspection_pack` with the file's SHA-256 as the very next entry (its index is
 //! printed on the cover), and signs a second checkpoint over that record.
 
-use anzen_core::OrgId;
 use anzen_core::calendar::{FiscalYear, wareki};
 use anzen_core::rules::vendors::{self as rules_vendors, CertKind, DocKind};
 use anzen_store::findings::{self as findings_store, Finding};
@@ -1040,7 +1039,9 @@ pub fn generate(
             .map(|n| CheckpointInfo::from_note(&n, false))
             .transpose()?,
     };
-    let record_index = ledger::size(c, org.id)?;
+    // Locked (PostgreSQL) so that no other writer appends before the record below: the
+    // cover names its index.
+    let record_index = ledger::head(c, org.id, true)?.map_or(0, |h| h.size);
     let pack = Pack {
         cover: Cover {
             facility: org.profile.name.clone(),
@@ -1090,11 +1091,6 @@ pub fn generate(
         sha256,
         sealed,
     })
-}
-
-/// The organisation's ledger size now (for tests and the page).
-pub fn ledger_size(c: &mut Conn, org: OrgId) -> Result<u64, AppError> {
-    Ok(ledger::size(c, org)?)
 }
 
 // ---------------------------------------------------------------------------------------
