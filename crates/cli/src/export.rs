@@ -1,7 +1,8 @@
 //! `anzen export checklist`: the 年度's checklist as xlsx (the official form's layout) or
 //! CSV, from the same export model as the web downloads. The file is written atomically
 //! (temporary file in the same directory, then rename) and the export is recorded in the
-//! organisation's audit ledger as `export.checklist` by `cli`.
+//! organisation's audit ledger as `export.checklist` by `cli`. `anzen export inspection-pack`
+//! writes the 立入検査 pack (`anzen_web::inspection_pack`) the same way.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use anzen_core::calendar::FiscalYear;
 use anzen_web::checklist_export::{self, ExportError};
+use anzen_web::inspection_pack;
 
 use crate::{DataArg, UsageError};
 
@@ -19,6 +21,25 @@ pub enum ExportCommand {
     Checklist(ChecklistArgs),
     /// The asset ledger in the 資産台帳 template layout (csv or xlsx).
     Assets(crate::assets::ExportAssetsArgs),
+    /// The 立入検査 pack of a 年度: one xlsx workbook with a cover, the checklist, the
+    /// 連絡体制図, the asset ledger, the accounts audit, backups and drills, the BCP, the
+    /// vendors' documents and the open findings, vouched for by a signed ledger checkpoint.
+    InspectionPack(InspectionPackArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct InspectionPackArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// Organisation (id, uid or name); may be omitted when there is only one.
+    #[arg(long)]
+    pub org: Option<String>,
+    /// 年度 as a western year, e.g. 2025 for 令和7年度 (default: the current 年度).
+    #[arg(long, value_name = "FY")]
+    pub year: Option<i32>,
+    /// The xlsx file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -58,20 +79,84 @@ pub fn run(cmd: ExportCommand) -> Result<ExitCode> {
     match cmd {
         ExportCommand::Checklist(a) => checklist(a),
         ExportCommand::Assets(a) => crate::assets::export(a),
+        ExportCommand::InspectionPack(a) => inspection_pack(a),
     }
 }
 
-fn checklist(args: ChecklistArgs) -> Result<ExitCode> {
-    let fy = match args.year {
-        Some(y) if (2000..=2100).contains(&y) => FiscalYear(y),
-        Some(y) => {
-            return Err(UsageError(format!(
-                "--year {y}: give the 年度 as a western year, e.g. 2025"
-            ))
-            .into());
+/// `--year`, or the current 年度.
+fn fiscal_year(year: Option<i32>) -> Result<FiscalYear> {
+    match year {
+        Some(y) if (2000..=2100).contains(&y) => Ok(FiscalYear(y)),
+        Some(y) => Err(UsageError(format!(
+            "--year {y}: give the 年度 as a western year, e.g. 2025"
+        ))
+        .into()),
+        None => Ok(FiscalYear::of(anzen_web::today_jst())),
+    }
+}
+
+fn inspection_pack(args: InspectionPackArgs) -> Result<ExitCode> {
+    let fy = fiscal_year(args.year)?;
+    let dir = args.data.dir();
+    let (cfg, store, _) = crate::verify::open(&dir)?;
+    let org = crate::verify::select_org(&store, args.org.as_deref())?;
+    let cp = cfg.checkpointer(&dir)?;
+    // One transaction: the checkpoint on the cover, the file and its ledger record commit
+    // together, and the file is in place before they do.
+    let g = store.write(|c| -> Result<inspection_pack::Generated> {
+        let g = inspection_pack::generate(
+            c,
+            &org,
+            "cli",
+            fy,
+            anzen_web::today_jst(),
+            Some(&cp),
+            "xlsx",
+            inspection_pack::render_xlsx,
+        )?;
+        write_atomically(&args.out, &g.body)?;
+        Ok(g)
+    })?;
+    println!(
+        "{}: {} {} ({} bytes)",
+        args.out.display(),
+        g.pack.cover.facility,
+        fy.label_both(),
+        g.body.len()
+    );
+    for (sheet, _, n, warn) in g.pack.contents() {
+        if warn.is_empty() {
+            println!("  {sheet}: {n}");
+        } else {
+            println!("  {sheet}: {n}  注意: {warn}");
         }
-        None => FiscalYear::of(anzen_web::today_jst()),
-    };
+    }
+    match &g.pack.cover.checkpoint {
+        Some(c) => println!(
+            "checkpoint on the cover: size {} root {} ({})",
+            c.size, c.root_base64, c.root_hex
+        ),
+        None => println!("checkpoint on the cover: none (the ledger is empty)"),
+    }
+    println!("sha256 {}", g.sha256);
+    println!(
+        "recorded as ledger entry {} ({})",
+        g.pack.cover.record_index,
+        inspection_pack::AUDIT_KIND
+    );
+    if let Some(note) = &g.sealed {
+        let sealed = anzen_ledger::Checkpoint::parse_unverified(note)?;
+        println!(
+            "checkpoint over the record: size {} root {}",
+            sealed.size,
+            sealed.root.to_base64()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn checklist(args: ChecklistArgs) -> Result<ExitCode> {
+    let fy = fiscal_year(args.year)?;
     let dir = args.data.dir();
     let (cfg, store, _) = crate::verify::open(&dir)?;
     let org = crate::verify::select_org(&store, args.org.as_deref())?;

@@ -58,7 +58,8 @@ pub fn serve_store(
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let state = AppState::new(store.clone(), cfg.web_config());
+        let state =
+            AppState::new(store.clone(), cfg.web_config()).with_checkpointer(checkpointer.clone());
         let addr: SocketAddr = cfg
             .listen
             .parse()

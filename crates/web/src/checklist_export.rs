@@ -157,6 +157,8 @@ pub struct Export {
     pub fiscal_year: FiscalYear,
     pub facility: String,
     pub rows: Vec<ExportRow>,
+    /// Stored answer rows of the assessment (what `export.checklist` records as `rows`).
+    pub answered_rows: usize,
 }
 
 impl Export {
@@ -307,6 +309,29 @@ pub fn load(
     fy: FiscalYear,
     format: &str,
 ) -> Result<Export, ExportError> {
+    let export = gather(conn, org, fy)?;
+    let a = &export.assessment;
+    anzen_store::audit::record(
+        conn,
+        org,
+        actor,
+        "export.checklist",
+        &serde_json::json!({
+            "format": format,
+            "fiscal_year": fy.0,
+            "form": export.edition.form.code(),
+            "assessment_id": a.id,
+            "status": a.status.code(),
+            "frozen_hash": a.frozen_hash,
+            "rows": export.answered_rows,
+        }),
+    )?;
+    Ok(export)
+}
+
+/// The 年度's current assessment with its rows and the vendors' forms, without recording
+/// anything (the inspection pack records its own export).
+pub fn gather(conn: &mut Conn, org: &Org, fy: FiscalYear) -> Result<Export, ExportError> {
     let cat = org_catalog(conn, org)?;
     let edition = edition_for(&cat, org, fy)?;
     let form_code = edition.form.code();
@@ -318,30 +343,27 @@ pub fn load(
         ))
     })?;
     let answers = assessments::answers(conn, a.id)?;
-    anzen_store::audit::record(
-        conn,
-        org,
-        actor,
-        "export.checklist",
-        &serde_json::json!({
-            "format": format,
-            "fiscal_year": fy.0,
-            "form": form_code,
-            "assessment_id": a.id,
-            "status": a.status.code(),
-            "frozen_hash": a.frozen_hash,
-            "rows": answers.len(),
-        }),
-    )?;
     let vendor_forms = vendor_sheets(conn, org, fy)?;
     Ok(Export {
         vendor_forms,
         edition: edition.clone(),
         rows: rows(edition, &answers),
+        answered_rows: answers.len(),
         assessment: a,
         fiscal_year: fy,
         facility: org.profile.name.clone(),
     })
+}
+
+/// The item id of each row of [`rows`] (gate questions first, then items), to join
+/// evidence and other per-item records to the rows.
+pub fn row_item_ids(edition: &Edition) -> Vec<String> {
+    edition
+        .gate_questions
+        .iter()
+        .map(|g| g.id.to_string())
+        .chain(edition.items.iter().map(|i| i.id.to_string()))
+        .collect()
 }
 
 /// One CSV field, always quoted.

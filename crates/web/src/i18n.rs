@@ -45,6 +45,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("nav.clients", "取引先の医療機関", "Client facilities"),
     ("nav.incident", "インシデント対応", "Incident readiness"),
     ("nav.access_log", "アクセスログ", "Access logs"),
+    ("nav.inspection_pack", "立入検査資料", "Inspection pack"),
     (
         "checklist.title",
         "サイバーセキュリティ対策チェックリスト",

@@ -11,6 +11,7 @@ pub mod checks;
 mod ctx;
 mod error;
 mod i18n;
+pub mod inspection_pack;
 mod metrics;
 mod pages;
 mod security;
@@ -23,6 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anzen_core::password::PasswordPolicy;
+use anzen_store::ledger::Checkpointer;
 use anzen_store::{Conn, Store, StoreError};
 use axum::Router;
 use axum::routing::{get, post};
@@ -96,6 +98,9 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     limiter: Arc<auth::RateLimiter>,
     metrics: Arc<metrics::Metrics>,
+    /// Signs ledger checkpoints on demand (the inspection pack). `serve` passes the one of
+    /// its background task; None: the pack shows the latest stored checkpoint instead.
+    pub checkpointer: Option<Checkpointer>,
 }
 
 impl AppState {
@@ -106,7 +111,14 @@ impl AppState {
             config: Arc::new(config),
             limiter: Arc::new(limiter),
             metrics: Arc::new(metrics::Metrics::default()),
+            checkpointer: None,
         }
+    }
+
+    /// Lets pages sign checkpoints with the installation's key.
+    pub fn with_checkpointer(mut self, checkpointer: Checkpointer) -> Self {
+        self.checkpointer = Some(checkpointer);
+        self
     }
 
     /// Runs blocking database work off the async runtime.

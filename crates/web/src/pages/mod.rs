@@ -10,6 +10,7 @@ pub mod checklist;
 pub mod directory;
 pub mod findings;
 pub mod incident;
+pub mod inspection_pack;
 pub mod org;
 pub mod users;
 pub mod vendors;
@@ -187,6 +188,15 @@ pub fn routes() -> Router<AppState> {
         .route("/o/{org}/tokens", post(account::create_token))
         .route("/o/{org}/tokens/{id}/revoke", post(account::revoke_token))
         .merge(incident::routes())
+        .route("/o/{org}/inspection-pack", get(inspection_pack::page))
+        .route(
+            "/o/{org}/inspection-pack/export.xlsx",
+            get(inspection_pack::xlsx),
+        )
+        .route(
+            "/o/{org}/inspection-pack/print",
+            get(inspection_pack::print),
+        )
 }
 
 /// 事業者管理 and the vendor's own view.
@@ -322,6 +332,9 @@ impl Layout {
             item("nav.vendors", "/vendors", Action::ReadRecords);
             item("nav.incident", "/incident", Action::ReadRecords);
             item("nav.access_log", "/access-log", Action::ReadAudit);
+        }
+        if ctx.org.profile.kind != anzen_core::OrgKind::SystemVendor {
+            item("nav.inspection_pack", "/inspection-pack", Action::Export);
         }
         item("nav.profile", "/profile", Action::ReadRecords);
         item("nav.users", "/users", Action::ManageUsers);

@@ -88,6 +88,8 @@ struct DashboardPage {
     ledger_size: u64,
     checkpoint: Option<String>,
     can_audit: bool,
+    /// Shows the link to the 立入検査 pack.
+    can_export: bool,
 }
 
 pub async fn dashboard(
@@ -114,6 +116,7 @@ pub async fn dashboard(
             ledger_size: 0,
             checkpoint: None,
             can_audit: false,
+            can_export: false,
         });
     }
     let today = today_jst();
@@ -221,6 +224,7 @@ pub async fn dashboard(
         ledger_size,
         checkpoint,
         can_audit: ctx.role.can(Action::ReadAudit),
+        can_export: ctx.role.can(Action::Export),
     })
 }
 

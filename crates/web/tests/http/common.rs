@@ -118,6 +118,8 @@ pub struct App {
     pub base: String,
     pub store: Store,
     pub seed: Seed,
+    /// Checks the checkpoints the server signs (the inspection pack signs on demand).
+    pub ledger_key: anzen_ledger::VerifierKey,
     /// Last TOTP step used per user (each step is accepted once).
     steps: Arc<Mutex<HashMap<i64, u64>>>,
 }
@@ -151,7 +153,16 @@ where
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::new(db.store.clone(), config);
+        let key = anzen_ledger::SigningKey::generate("anzen.test").expect("ledger key");
+        let ledger_key = key.verifier_key();
+        let state = AppState::new(db.store.clone(), config).with_checkpointer(
+            anzen_store::ledger::Checkpointer {
+                key: Arc::new(key),
+                origin_prefix: "anzen.test/ledger".into(),
+                every_entries: u64::MAX,
+                every: Duration::from_secs(86_400),
+            },
+        );
         tokio::spawn(anzen_web::serve(listener, state, async {
             let _ = rx.await;
         }));
@@ -160,6 +171,7 @@ where
             base: format!("http://{addr}"),
             store: db.store.clone(),
             seed,
+            ledger_key,
             steps: Arc::new(Mutex::new(HashMap::new())),
         };
         test(app).await;

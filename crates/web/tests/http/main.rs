@@ -12,6 +12,7 @@ mod common;
 mod directory;
 mod headers;
 mod incident;
+mod inspection_pack;
 mod isolation;
 mod matrix;
 mod vendors;

@@ -70,7 +70,7 @@ fn table(
 
 /// Draws the chart with text boxes (boxes) and thin filled boxes (lines), at the SVG's
 /// pixel positions.
-fn draw_chart(ws: &mut Worksheet, facility: &str, l: &Layout) -> Result<(), XlsxError> {
+pub(crate) fn draw_chart(ws: &mut Worksheet, facility: &str, l: &Layout) -> Result<(), XlsxError> {
     ws.write_string_with_format(
         0,
         0,
@@ -147,6 +147,182 @@ fn draw_chart(ws: &mut Worksheet, facility: &str, l: &Layout) -> Result<(), Xlsx
     Ok(())
 }
 
+/// Column headers of the contact list (連絡先).
+pub const CONTACT_HEADER: [&str; 8] = [
+    "連絡順",
+    "役割・機関",
+    "氏名・窓口名",
+    "所属",
+    "電話",
+    "メール",
+    "受付時間",
+    "備考",
+];
+pub const CONTACT_WIDTHS: [f64; 8] = [8.0, 28.0, 20.0, 24.0, 16.0, 26.0, 16.0, 40.0];
+
+/// The contact list as rows of [`CONTACT_HEADER`] (shared with the inspection pack).
+pub fn contact_rows(contacts: &[ContactRecord]) -> Vec<Vec<String>> {
+    contacts
+        .iter()
+        .map(|c| {
+            let v = |s: &Option<String>| s.clone().unwrap_or_default();
+            vec![
+                c.data
+                    .escalation_order
+                    .map(|n| n.to_string())
+                    .unwrap_or_default(),
+                ContactRole::from_code(&c.data.role)
+                    .map_or_else(|| c.data.role.clone(), |r| r.label_ja()),
+                c.data.name.clone(),
+                v(&c.data.organisation),
+                v(&c.data.phone),
+                v(&c.data.email),
+                v(&c.data.hours),
+                v(&c.data.note),
+            ]
+        })
+        .collect()
+}
+
+/// A system's name by id (empty when gone).
+pub fn system_name(systems: &[System], id: i64) -> String {
+    systems
+        .iter()
+        .find(|s| s.id == id)
+        .map(|s| s.data.name.clone())
+        .unwrap_or_default()
+}
+
+/// Column headers of the backup jobs (バックアップ).
+pub const BACKUP_HEADER: [&str; 8] = [
+    "システム",
+    "方式・媒体",
+    "世代数",
+    "オフライン・改ざん不可",
+    "保管場所",
+    "取得間隔（日）",
+    "最終成功日",
+    "備考",
+];
+pub const BACKUP_WIDTHS: [f64; 8] = [18.0, 20.0, 8.0, 12.0, 20.0, 10.0, 12.0, 30.0];
+
+/// The backup jobs as rows of [`BACKUP_HEADER`].
+pub fn backup_rows(jobs: &[BackupJobRecord], systems: &[System]) -> Vec<Vec<String>> {
+    jobs.iter()
+        .map(|j| {
+            vec![
+                system_name(systems, j.data.system_id),
+                j.data.method.clone(),
+                j.data.generations.to_string(),
+                if j.data.offline { "あり" } else { "なし" }.to_owned(),
+                j.data.location.clone().unwrap_or_default(),
+                j.data.frequency_days.to_string(),
+                j.data.last_success.clone().unwrap_or_default(),
+                j.data.note.clone().unwrap_or_default(),
+            ]
+        })
+        .collect()
+}
+
+/// Column headers of the drills and restore procedures (復旧訓練・手順).
+pub const DRILL_HEADER: [&str; 6] = [
+    "システム",
+    "種類",
+    "実施日",
+    "結果",
+    "所要時間（分）",
+    "内容",
+];
+pub const DRILL_WIDTHS: [f64; 6] = [18.0, 10.0, 12.0, 18.0, 10.0, 70.0];
+
+/// The restore drills, then each system's restore procedure, as rows of [`DRILL_HEADER`].
+pub fn drill_rows(drills: &[Drill], plans: &[SystemPlan], systems: &[System]) -> Vec<Vec<String>> {
+    let mut rows: Vec<Vec<String>> = drills
+        .iter()
+        .map(|x| {
+            vec![
+                system_name(systems, x.system_id),
+                "復旧訓練".to_owned(),
+                x.drill_date.clone(),
+                if x.ok {
+                    "復元できた"
+                } else {
+                    "復元できなかった"
+                }
+                .to_owned(),
+                x.minutes.map(|m| m.to_string()).unwrap_or_default(),
+                x.note.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    rows.extend(plans.iter().map(|p| {
+        vec![
+            system_name(systems, p.system_id),
+            "復旧手順".to_owned(),
+            String::new(),
+            if p.needed {
+                String::new()
+            } else {
+                format!("バックアップ不要: {}", p.reason.clone().unwrap_or_default())
+            },
+            String::new(),
+            p.restore_procedure.clone().unwrap_or_default(),
+        ]
+    }));
+    rows
+}
+
+/// The plan in force as (項目, 内容) rows: version, approval, review date, the plan's
+/// parts and the 初動対応 steps; one 未作成 row without a plan.
+pub fn bcp_rows(bcp: Option<&BcpVersion>) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    match bcp {
+        None => rows.push(vec!["状態".to_owned(), "未作成".to_owned()]),
+        Some(v) => {
+            let p: anzen_core::rules::bcp::BcpPlan =
+                serde_json::from_str(&v.plan).unwrap_or_default();
+            rows.push(vec!["版".to_owned(), format!("第{}版", v.version)]);
+            rows.push(vec![
+                "承認".to_owned(),
+                match &v.approved_on {
+                    Some(on) => {
+                        format!("{on}（{}）", v.approved_by.clone().unwrap_or_default())
+                    }
+                    None => "未承認".to_owned(),
+                },
+            ]);
+            rows.push(vec![
+                "次回見直し予定日".to_owned(),
+                v.next_review.clone().unwrap_or_default(),
+            ]);
+            rows.push(vec![
+                "重要業務と優先度".to_owned(),
+                p.critical_functions
+                    .iter()
+                    .map(|f| format!("{}. {}（{}）", f.priority, f.name, f.target))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ]);
+            rows.push(vec!["縮退運用".to_owned(), p.degraded_operation]);
+            rows.push(vec!["紙運用".to_owned(), p.paper_procedures]);
+            rows.push(vec![
+                "非常用アカウント".to_owned(),
+                p.break_glass
+                    .iter()
+                    .map(|a| format!("{} {}（{}）", a.system, a.account, a.kept))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ]);
+            rows.push(vec!["使用の確認方法".to_owned(), p.break_glass_review]);
+            rows.push(vec!["復旧の順序".to_owned(), p.recovery_order.join("\n")]);
+            rows.push(vec!["復旧後のデータの整合".to_owned(), p.reconciliation]);
+            rows.push(vec!["連絡体制".to_owned(), p.contacts_note]);
+            rows.push(vec!["初動対応".to_owned(), p.initial_response.join("\n")]);
+        }
+    }
+    rows
+}
+
 fn yes(b: bool) -> String {
     if b { "はい" } else { "いいえ" }.to_owned()
 }
@@ -163,41 +339,11 @@ pub fn workbook(d: &ExportData) -> Result<Vec<u8>, XlsxError> {
     {
         let ws = wb.add_worksheet();
         ws.set_name("連絡先")?;
-        let rows: Vec<Vec<String>> = d
-            .contacts
-            .iter()
-            .map(|c| {
-                let v = |s: &Option<String>| s.clone().unwrap_or_default();
-                vec![
-                    c.data
-                        .escalation_order
-                        .map(|n| n.to_string())
-                        .unwrap_or_default(),
-                    ContactRole::from_code(&c.data.role)
-                        .map_or_else(|| c.data.role.clone(), |r| r.label_ja()),
-                    c.data.name.clone(),
-                    v(&c.data.organisation),
-                    v(&c.data.phone),
-                    v(&c.data.email),
-                    v(&c.data.hours),
-                    v(&c.data.note),
-                ]
-            })
-            .collect();
         table(
             ws,
-            &[
-                "連絡順",
-                "役割・機関",
-                "氏名・窓口名",
-                "所属",
-                "電話",
-                "メール",
-                "受付時間",
-                "備考",
-            ],
-            &rows,
-            &[8.0, 28.0, 20.0, 24.0, 16.0, 26.0, 16.0, 40.0],
+            &CONTACT_HEADER,
+            &contact_rows(&d.contacts),
+            &CONTACT_WIDTHS,
         )?;
     }
     {
@@ -316,147 +462,35 @@ pub fn workbook(d: &ExportData) -> Result<Vec<u8>, XlsxError> {
             &[6.0, 18.0, 28.0, 60.0, 24.0],
         )?;
     }
-    let name_of = |id: i64| {
-        d.systems
-            .iter()
-            .find(|s| s.id == id)
-            .map(|s| s.data.name.clone())
-            .unwrap_or_default()
-    };
     {
         let ws = wb.add_worksheet();
         ws.set_name("バックアップ")?;
-        let rows: Vec<Vec<String>> = d
-            .jobs
-            .iter()
-            .map(|j| {
-                vec![
-                    name_of(j.data.system_id),
-                    j.data.method.clone(),
-                    j.data.generations.to_string(),
-                    if j.data.offline { "あり" } else { "なし" }.to_owned(),
-                    j.data.location.clone().unwrap_or_default(),
-                    j.data.frequency_days.to_string(),
-                    j.data.last_success.clone().unwrap_or_default(),
-                    j.data.note.clone().unwrap_or_default(),
-                ]
-            })
-            .collect();
         table(
             ws,
-            &[
-                "システム",
-                "方式・媒体",
-                "世代数",
-                "オフライン・改ざん不可",
-                "保管場所",
-                "取得間隔（日）",
-                "最終成功日",
-                "備考",
-            ],
-            &rows,
-            &[18.0, 20.0, 8.0, 12.0, 20.0, 10.0, 12.0, 30.0],
+            &BACKUP_HEADER,
+            &backup_rows(&d.jobs, &d.systems),
+            &BACKUP_WIDTHS,
         )?;
     }
     {
         let ws = wb.add_worksheet();
         ws.set_name("復旧訓練・手順")?;
-        let mut rows: Vec<Vec<String>> = d
-            .drills
-            .iter()
-            .map(|x| {
-                vec![
-                    name_of(x.system_id),
-                    "復旧訓練".to_owned(),
-                    x.drill_date.clone(),
-                    if x.ok {
-                        "復元できた"
-                    } else {
-                        "復元できなかった"
-                    }
-                    .to_owned(),
-                    x.minutes.map(|m| m.to_string()).unwrap_or_default(),
-                    x.note.clone().unwrap_or_default(),
-                ]
-            })
-            .collect();
-        rows.extend(d.plans.iter().map(|p| {
-            vec![
-                name_of(p.system_id),
-                "復旧手順".to_owned(),
-                String::new(),
-                if p.needed {
-                    String::new()
-                } else {
-                    format!("バックアップ不要: {}", p.reason.clone().unwrap_or_default())
-                },
-                String::new(),
-                p.restore_procedure.clone().unwrap_or_default(),
-            ]
-        }));
         table(
             ws,
-            &[
-                "システム",
-                "種類",
-                "実施日",
-                "結果",
-                "所要時間（分）",
-                "内容",
-            ],
-            &rows,
-            &[18.0, 10.0, 12.0, 18.0, 10.0, 70.0],
+            &DRILL_HEADER,
+            &drill_rows(&d.drills, &d.plans, &d.systems),
+            &DRILL_WIDTHS,
         )?;
     }
     {
         let ws = wb.add_worksheet();
         ws.set_name("事業継続計画")?;
-        let mut rows = Vec::new();
-        match &d.bcp {
-            None => rows.push(vec!["状態".to_owned(), "未作成".to_owned()]),
-            Some(v) => {
-                let p: anzen_core::rules::bcp::BcpPlan =
-                    serde_json::from_str(&v.plan).unwrap_or_default();
-                rows.push(vec!["版".to_owned(), format!("第{}版", v.version)]);
-                rows.push(vec![
-                    "承認".to_owned(),
-                    match &v.approved_on {
-                        Some(on) => {
-                            format!("{on}（{}）", v.approved_by.clone().unwrap_or_default())
-                        }
-                        None => "未承認".to_owned(),
-                    },
-                ]);
-                rows.push(vec![
-                    "次回見直し予定日".to_owned(),
-                    v.next_review.clone().unwrap_or_default(),
-                ]);
-                rows.push(vec![
-                    "重要業務と優先度".to_owned(),
-                    p.critical_functions
-                        .iter()
-                        .map(|f| format!("{}. {}（{}）", f.priority, f.name, f.target))
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                ]);
-                rows.push(vec!["縮退運用".to_owned(), p.degraded_operation]);
-                rows.push(vec!["紙運用".to_owned(), p.paper_procedures]);
-                rows.push(vec![
-                    "非常用アカウント".to_owned(),
-                    p.break_glass
-                        .iter()
-                        .map(|a| format!("{} {}（{}）", a.system, a.account, a.kept))
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                ]);
-                rows.push(vec!["使用の確認方法".to_owned(), p.break_glass_review]);
-                rows.push(vec!["復旧の順序".to_owned(), p.recovery_order.join("\n")]);
-                rows.push(vec!["復旧後のデータの整合".to_owned(), p.reconciliation]);
-                rows.push(vec!["連絡体制".to_owned(), p.contacts_note]);
-                rows.push(vec!["初動対応".to_owned(), p.initial_response.join("\n")]);
-            }
-        }
-        table(ws, &["項目", "内容"], &rows, &[22.0, 90.0])?;
+        table(
+            ws,
+            &["項目", "内容"],
+            &bcp_rows(d.bcp.as_ref()),
+            &[22.0, 90.0],
+        )?;
     }
     {
         let ws = wb.add_worksheet();
