@@ -13,6 +13,7 @@ mod error;
 mod i18n;
 mod metrics;
 mod pages;
+pub mod policy_file;
 mod security;
 mod stage;
 mod upload;
