@@ -14,5 +14,6 @@ mod headers;
 mod incident;
 mod isolation;
 mod matrix;
+mod policy;
 mod vendors;
 mod webauthn;
