@@ -19,6 +19,9 @@ pub enum ExportCommand {
     Checklist(ChecklistArgs),
     /// The asset ledger in the 資産台帳 template layout (csv or xlsx).
     Assets(crate::assets::ExportAssetsArgs),
+    /// The access policy of every system in the アクセス権限表 template layout (csv or
+    /// xlsx), to edit and bring back with `anzen import access-policy`.
+    AccessPolicy(crate::assets::ExportAssetsArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -58,6 +61,7 @@ pub fn run(cmd: ExportCommand) -> Result<ExitCode> {
     match cmd {
         ExportCommand::Checklist(a) => checklist(a),
         ExportCommand::Assets(a) => crate::assets::export(a),
+        ExportCommand::AccessPolicy(a) => crate::accounts::export_policy(a),
     }
 }
 

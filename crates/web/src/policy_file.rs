@@ -358,7 +358,11 @@ mod tests {
 
     #[test]
     fn export_imports_back_without_change_in_both_formats() {
-        let systems = [system(1, "電子カルテ"), system(2, "レセコン"), system(3, "PACS")];
+        let systems = [
+            system(1, "電子カルテ"),
+            system(2, "レセコン"),
+            system(3, "PACS"),
+        ];
         let p = stored();
         for (name, bytes) in [
             ("policy.csv", csv(&systems, &p)),
@@ -416,7 +420,8 @@ mod tests {
             .expect_err("unknown system");
         assert_eq!(errors.len(), 1);
         assert!(
-            errors[0].starts_with("p.csv 3行目 『システム名』: システム「検査」は登録されていません"),
+            errors[0]
+                .starts_with("p.csv 3行目 『システム名』: システム「検査」は登録されていません"),
             "{errors:?}"
         );
     }

@@ -76,7 +76,10 @@ async fn policy_body(app: App) {
         pages.push(location(&res));
     }
     let (emr, rece) = (pages[0].clone(), pages[1].clone());
-    for (kind, name, body) in [("staff", "staff.csv", STAFF), ("accounts", "a.csv", ACCOUNTS)] {
+    for (kind, name, body) in [
+        ("staff", "staff.csv", STAFF),
+        ("accounts", "a.csv", ACCOUNTS),
+    ] {
         let res = upload(&staff, a, kind, name, body.as_bytes().to_vec()).await;
         let html = res.text().await.expect("body");
         assert_eq!(
@@ -102,7 +105,10 @@ async fn policy_body(app: App) {
                 .collect::<Vec<_>>()
         }
     };
-    assert!(role_not_allowed(app.clone()).await.is_empty(), "[{be}] no policy yet");
+    assert!(
+        role_not_allowed(app.clone()).await.is_empty(),
+        "[{be}] no policy yet"
+    );
 
     // The accounts page offers the template, the current policy and the upload.
     let (_, html) = staff.text(&format!("/o/{a}/accounts")).await;
@@ -128,7 +134,9 @@ async fn policy_body(app: App) {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "[{be}]");
     let html = res.text().await.expect("body");
     assert!(
-        html.contains("policy.csv 7行目 『システム名』: システム「検査システム」は登録されていません"),
+        html.contains(
+            "policy.csv 7行目 『システム名』: システム「検査システム」は登録されていません"
+        ),
         "[{be}] {html}"
     );
     assert!(!html.contains("name=\"token\""), "[{be}] no preview");
@@ -138,7 +146,9 @@ async fn policy_body(app: App) {
         a,
         "access-policy",
         "policy.csv",
-        POLICY.replace("許可,看護師,看護師", "許可,看護師,").into_bytes(),
+        POLICY
+            .replace("許可,看護師,看護師", "許可,看護師,")
+            .into_bytes(),
     )
     .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "[{be}]");
@@ -149,34 +159,59 @@ async fn policy_body(app: App) {
             .contains("policy.csv 3行目 『権限』: 区分「許可」では権限が必要です"),
         "[{be}]"
     );
-    assert_eq!(app.ledger(s.a.id).await.len(), ledger_before, "[{be}] nothing stored");
+    assert_eq!(
+        app.ledger(s.a.id).await.len(),
+        ledger_before,
+        "[{be}] nothing stored"
+    );
 
     // The good file: the preview says, per system, what is replaced.
-    let res = upload(&staff, a, "access-policy", "policy.csv", POLICY.as_bytes().to_vec()).await;
+    let res = upload(
+        &staff,
+        a,
+        "access-policy",
+        "policy.csv",
+        POLICY.as_bytes().to_vec(),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::OK, "[{be}]");
     let html = res.text().await.expect("body");
     let preview = between(&html, "id=\"policy-preview\"", "</table>")
         .unwrap_or_else(|| panic!("[{be}] {html}"));
     assert!(
-        preview.contains("電子カルテ</td><td>許可 0→2件、管理者権限 0→1件、責任者 0→1件、保守期間 0→1件"),
+        preview.contains(
+            "電子カルテ</td><td>許可 0→2件、管理者権限 0→1件、責任者 0→1件、保守期間 0→1件"
+        ),
         "[{be}] {preview}"
     );
-    assert!(preview.contains("責任者 アカウント「admin」→ 佐藤 花子"), "[{be}]");
+    assert!(
+        preview.contains("責任者 アカウント「admin」→ 佐藤 花子"),
+        "[{be}]"
+    );
     assert!(!preview.contains("レセコン"), "[{be}] not in the file");
     assert!(
         html.contains("ファイルにないシステム（変更しません）: レセコン"),
         "[{be}] {html}"
     );
-    assert!(role_not_allowed(app.clone()).await.is_empty(), "[{be}] not yet");
+    assert!(
+        role_not_allowed(app.clone()).await.is_empty(),
+        "[{be}] not yet"
+    );
     let res = confirm(&staff, a, &html).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}] confirm");
 
     // The system page's text areas show the entries; the rules ran again.
     let (_, html) = staff.text(&emr).await;
-    assert!(html.contains(">医師,医師\n看護師,看護師</textarea>"), "[{be}] {html}");
+    assert!(
+        html.contains(">医師,医師\n看護師,看護師</textarea>"),
+        "[{be}] {html}"
+    );
     assert!(html.contains(">システム管理者</textarea>"), "[{be}]");
     assert!(html.contains(">admin,佐藤 花子</textarea>"), "[{be}]");
-    assert!(html.contains(">vendor01,2026-11-01,2026-11-02</textarea>"), "[{be}]");
+    assert!(
+        html.contains(">vendor01,2026-11-01,2026-11-02</textarea>"),
+        "[{be}]"
+    );
     let (_, html) = staff.text(&rece).await;
     assert!(html.contains(">事務,受付</textarea>"), "[{be}] untouched");
     assert_eq!(
@@ -184,7 +219,12 @@ async fn policy_body(app: App) {
         vec!["account:電子カルテ/suzuki".to_owned()],
         "[{be}] 看護師 may not hold 医師"
     );
-    let kinds: Vec<String> = app.ledger(s.a.id).await.into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<String> = app
+        .ledger(s.a.id)
+        .await
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
     assert_eq!(
         kinds.iter().filter(|k| *k == "policy.update").count(),
         2,
@@ -207,7 +247,11 @@ async fn policy_body(app: App) {
         let res = upload(&staff, a, "access-policy", file, body).await;
         assert_eq!(res.status(), StatusCode::OK, "[{be}] {file}");
         let html = res.text().await.expect("body");
-        assert_eq!(html.matches("<strong>変更なし</strong>").count(), 2, "[{be}] {html}");
+        assert_eq!(
+            html.matches("<strong>変更なし</strong>").count(),
+            2,
+            "[{be}] {html}"
+        );
         assert!(html.contains("（変更のあるシステム 0）"), "[{be}]");
         let updates = |l: Vec<anzen_store::ledger::StoredEntry>| {
             l.iter().filter(|e| e.kind == "policy.update").count()
@@ -224,9 +268,17 @@ async fn policy_body(app: App) {
             "[{be}] {file}: no policy change recorded"
         );
     }
-    let kinds: Vec<String> = app.ledger(s.a.id).await.into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<String> = app
+        .ledger(s.a.id)
+        .await
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
     assert_eq!(
-        kinds.iter().filter(|k| *k == "export.access_policy").count(),
+        kinds
+            .iter()
+            .filter(|k| *k == "export.access_policy")
+            .count(),
         2,
         "[{be}] exports are audited"
     );
@@ -252,9 +304,15 @@ async fn policy_body(app: App) {
         StatusCode::SEE_OTHER,
         "[{be}]"
     );
-    assert!(role_not_allowed(app.clone()).await.is_empty(), "[{be}] resolved");
+    assert!(
+        role_not_allowed(app.clone()).await.is_empty(),
+        "[{be}] resolved"
+    );
     let (_, html) = staff.text(&rece).await;
-    assert!(html.contains(">事務,受付</textarea>"), "[{be}] still untouched");
+    assert!(
+        html.contains(">事務,受付</textarea>"),
+        "[{be}] still untouched"
+    );
 
     // Read-only roles see no upload; another organisation cannot export A's policy.
     let auditor = app.sign_in(s.a_user(Role::Auditor)).await;
