@@ -780,9 +780,7 @@ impl Record for PolicyRow {
         let system = c.required(0);
         let kind = c.required_choice::<PolicyKind>(1);
         let note = c.text(8);
-        let Some(kind) = kind else {
-            return None;
-        };
+        let kind = kind?;
         let label = kind.ja();
         let (needed, unused): (&[usize], &[usize]) = match kind {
             PolicyKind::Allowed => (&[JOB, ROLE], &[ACCOUNT, OWNER, FROM, TO]),
