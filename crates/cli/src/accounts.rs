@@ -2,6 +2,10 @@
 //! DESIGN.md templates; CSV in UTF-8 or CP932, or xlsx; all or nothing) or read-only from
 //! LDAP / Active Directory (`--ldap directory.toml`, see crates/directory/README.md). Each
 //! import is stored as a dated snapshot and the account rules run in the same transaction.
+//!
+//! `anzen import access-policy` — the アクセス権限表: per system named in the file, its
+//! entries replace the system's policy (`anzen_web::policy_file`), then the account rules
+//! run, in one transaction.
 
 use anzen_web::account_files::{account_record, staff_record};
 use std::path::{Path, PathBuf};
@@ -10,7 +14,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use anzen_directory::DirectoryConfig;
 use anzen_store::accounts::{self, AccountRecord, Source, StaffRecord};
-use anzen_web::checks;
+use anzen_web::{checks, policy_file};
 use sha2::{Digest, Sha256};
 
 use crate::{DataArg, UsageError};
@@ -218,6 +222,127 @@ pub fn import_staff(args: ImportListArgs) -> Result<ExitCode> {
         applied.opened,
         applied.resolved,
         applied.still_open
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ImportPolicyArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// Organisation (id, uid or name); may be omitted when there is only one.
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Show what would change without storing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The file (the アクセス権限表 template's CSV or xlsx).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// `anzen import access-policy`.
+pub fn import_policy(args: ImportPolicyArgs) -> Result<ExitCode> {
+    let dir = args.data.dir();
+    let (cfg, store, _) = crate::verify::open(&dir)?;
+    let org = crate::verify::select_org(&store, args.org.as_deref())?;
+    let raw = read(&args.file)?;
+    let name = file_name(&args.file);
+    let parsed = match anzen_ingest::parse_access_policy(&name, &raw) {
+        Ok(p) => p,
+        Err(problems) => return refuse(&name, &problems),
+    };
+    for w in &parsed.warnings {
+        eprintln!("warning: {w}");
+    }
+    let (systems, current) = store.read(|c| {
+        Ok::<_, anzen_store::StoreError>((accounts::systems(c, &org)?, accounts::policy(c, &org)?))
+    })?;
+    let sha = hex::encode(Sha256::digest(&raw));
+    let plan = match policy_file::plan(&name, &sha, &parsed.rows, &systems, &current) {
+        Ok(p) => p,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            return Err(UsageError(format!(
+                "{name}: {} problem(s); nothing was imported",
+                errors.len()
+            ))
+            .into());
+        }
+    };
+    for s in &plan.systems {
+        println!("{}", s.summary_ja());
+        for a in &s.added {
+            println!("  + {a}");
+        }
+        for r in &s.removed {
+            println!("  - {r}");
+        }
+    }
+    if !plan.untouched.is_empty() {
+        println!(
+            "ファイルにないシステム（変更しません）: {}",
+            plan.untouched.join("、")
+        );
+    }
+    if args.dry_run {
+        println!("dry run: nothing was stored");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let today = anzen_web::today_jst();
+    let applied = store.write(|c| -> Result<anzen_store::findings::Applied> {
+        Ok(policy_file::apply(c, &org, "cli", &plan, today)?)
+    })?;
+    let cp = cfg.checkpointer(&dir)?;
+    store.write(|c| cp.checkpoint(c, &org, false))?;
+    println!(
+        "{name}: policy of {} system(s) changed; account findings: opened {}, reopened {}, resolved {}, still open {}",
+        plan.changed(),
+        applied.opened,
+        applied.reopened,
+        applied.resolved,
+        applied.still_open
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `anzen export access-policy`: recorded as `export.access_policy` by `cli`.
+pub fn export_policy(args: crate::assets::ExportAssetsArgs) -> Result<ExitCode> {
+    use crate::assets::FileFormat;
+    let dir = args.data.dir();
+    let (cfg, store, _) = crate::verify::open(&dir)?;
+    let org = crate::verify::select_org(&store, args.org.as_deref())?;
+    let format = match args.format {
+        FileFormat::Csv => "csv",
+        FileFormat::Xlsx => "xlsx",
+    };
+    let n = store.write(|c| -> Result<usize> {
+        let systems = accounts::systems(c, &org)?;
+        let policy = accounts::policy(c, &org)?;
+        let rows = policy_file::rows(&systems, &policy).len();
+        anzen_store::audit::record(
+            c,
+            &org,
+            "cli",
+            "export.access_policy",
+            &serde_json::json!({ "format": format, "rows": rows }),
+        )?;
+        let body = match args.format {
+            FileFormat::Csv => policy_file::csv(&systems, &policy),
+            FileFormat::Xlsx => policy_file::xlsx(&systems, &policy)
+                .map_err(|e| anyhow::anyhow!("writing xlsx: {e}"))?,
+        };
+        crate::export::write_atomically(&args.out, &body)?;
+        Ok(rows)
+    })?;
+    let cp = cfg.checkpointer(&dir)?;
+    store.write(|c| cp.checkpoint(c, &org, false))?;
+    println!(
+        "{}: {n} access policy entries of {}",
+        args.out.display(),
+        org.profile.name
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -46,6 +46,9 @@ pub enum ImportCommand {
     /// Access logs (アクセスログ template: CSV or JSON Lines, UTF-8 or CP932, gzip; xlsx),
     /// each file once; malformed lines are quarantined.
     AccessLog(crate::access_log::ImportAccessLogArgs),
+    /// The access policy (アクセス権限表 template): the entries of each system named in the
+    /// file replace that system's policy; systems not in the file are unchanged.
+    AccessPolicy(crate::accounts::ImportPolicyArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -184,6 +187,7 @@ pub fn import(cmd: ImportCommand) -> Result<ExitCode> {
         ImportCommand::Accounts(args) => return crate::accounts::import_accounts(args),
         ImportCommand::Staff(args) => return crate::accounts::import_staff(args),
         ImportCommand::AccessLog(args) => return crate::access_log::import(args),
+        ImportCommand::AccessPolicy(args) => return crate::accounts::import_policy(args),
     };
     let dir = args.data.dir();
     let (cfg, store, _) = crate::verify::open(&dir)?;

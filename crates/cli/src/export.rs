@@ -21,6 +21,9 @@ pub enum ExportCommand {
     Checklist(ChecklistArgs),
     /// The asset ledger in the 資産台帳 template layout (csv or xlsx).
     Assets(crate::assets::ExportAssetsArgs),
+    /// The access policy of every system in the アクセス権限表 template layout (csv or
+    /// xlsx), to edit and bring back with `anzen import access-policy`.
+    AccessPolicy(crate::assets::ExportAssetsArgs),
     /// The 立入検査 pack of a 年度: one xlsx workbook with a cover, the checklist, the
     /// 連絡体制図, the asset ledger, the accounts audit, backups and drills, the BCP, the
     /// vendors' documents and the open findings, vouched for by a signed ledger checkpoint.
@@ -80,6 +83,7 @@ pub fn run(cmd: ExportCommand) -> Result<ExitCode> {
         ExportCommand::Checklist(a) => checklist(a),
         ExportCommand::Assets(a) => crate::assets::export(a),
         ExportCommand::InspectionPack(a) => inspection_pack(a),
+        ExportCommand::AccessPolicy(a) => crate::accounts::export_policy(a),
     }
 }
 

@@ -1,4 +1,5 @@
-//! Parsers for anzen's imports (取り込み): 資産台帳, アカウント一覧, 職員名簿 and アクセスログ.
+//! Parsers for anzen's imports (取り込み): 資産台帳, アカウント一覧, 職員名簿, アクセスログ and
+//! アクセス権限表.
 //!
 //! Pure: bytes in, typed rows or problems out. The caller does the I/O.
 //!
@@ -27,10 +28,10 @@ pub use problem::{MAX_PROBLEMS, Problem};
 pub use reader::{AccessLogReader, Numbered, Options, Parsed, Progress};
 pub use records::{
     ACCESS_FIELDS, ACCOUNT_FIELDS, ASSET_FIELDS, AccessAction, AccessEvent, AccessResult,
-    AccountRow, AccountStatus, AssetKind, AssetRow, AssetStatus, STAFF_FIELDS, StaffRow,
-    TemplateKind,
+    AccountRow, AccountStatus, AssetKind, AssetRow, AssetStatus, POLICY_FIELDS, PolicyEntry,
+    PolicyKind, PolicyRow, STAFF_FIELDS, StaffRow, TemplateKind,
 };
-pub use template::{template_csv, template_xlsx};
+pub use template::{table_csv, table_xlsx, template_csv, template_xlsx};
 
 /// The result of an all-or-nothing parse.
 pub type ParseResult<T> = Result<Parsed<T>, Vec<Problem>>;
@@ -85,5 +86,20 @@ pub fn parse_access_log_with(
     bytes: &[u8],
     opts: Options<'_>,
 ) -> ParseResult<AccessEvent> {
+    reader::parse(file_name, bytes, opts)
+}
+
+/// Parses an アクセス権限表 (access policy) file: one entry per row, every system of the
+/// organisation in one file.
+pub fn parse_access_policy(file_name: &str, bytes: &[u8]) -> ParseResult<PolicyRow> {
+    reader::parse(file_name, bytes, Options::default())
+}
+
+/// Parses an アクセス権限表 file with options (sheet, progress).
+pub fn parse_access_policy_with(
+    file_name: &str,
+    bytes: &[u8],
+    opts: Options<'_>,
+) -> ParseResult<PolicyRow> {
     reader::parse(file_name, bytes, opts)
 }

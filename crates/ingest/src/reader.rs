@@ -89,7 +89,7 @@ impl Cells<'_> {
             .filter(|v| !v.is_empty())
     }
 
-    fn name(&self, f: usize) -> &'static str {
+    pub(crate) fn name(&self, f: usize) -> &'static str {
         self.fields.get(f).map_or("", |x| x.ja)
     }
 
@@ -541,12 +541,15 @@ impl<'a, T: Record> RecordReader<'a, T> {
         }
         let fields = T::KIND.fields();
         let mut values = vec![None; fields.len()];
-        for (i, cell) in row.iter().enumerate() {
-            if let Some(Some(f)) = self.columns.get(i)
+        // Every column of the header, also those a short row (xlsx drops trailing blank
+        // cells) leaves out, so that a problem names the column as the file has it.
+        for (i, f) in self.columns.iter().enumerate() {
+            if let Some(f) = f
                 && let Some(slot) = values.get_mut(*f)
             {
                 let label = self.labels.get(i).cloned().unwrap_or_default();
-                *slot = Some((label, clean(cell).to_owned()));
+                let cell = row.get(i).map_or("", |c| clean(c));
+                *slot = Some((label, cell.to_owned()));
             }
         }
         Some(Cells {

@@ -1,4 +1,4 @@
-//! The four import templates (取り込みテンプレート) as typed records.
+//! The five import templates (取り込みテンプレート) as typed records.
 
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
@@ -18,15 +18,19 @@ pub enum TemplateKind {
     Staff,
     /// アクセスログ (access log).
     AccessLog,
+    /// アクセス権限表 (access policy: allowed 権限 per 職種, 管理者権限, named owners and
+    /// maintenance windows of every system).
+    AccessPolicy,
 }
 
 impl TemplateKind {
     /// All templates.
-    pub const ALL: [TemplateKind; 4] = [
+    pub const ALL: [TemplateKind; 5] = [
         TemplateKind::Assets,
         TemplateKind::Accounts,
         TemplateKind::Staff,
         TemplateKind::AccessLog,
+        TemplateKind::AccessPolicy,
     ];
 
     /// The Japanese name, e.g. `資産台帳`.
@@ -36,6 +40,7 @@ impl TemplateKind {
             TemplateKind::Accounts => "アカウント一覧",
             TemplateKind::Staff => "職員名簿",
             TemplateKind::AccessLog => "アクセスログ",
+            TemplateKind::AccessPolicy => "アクセス権限表",
         }
     }
 
@@ -46,6 +51,51 @@ impl TemplateKind {
             TemplateKind::Accounts => "accounts",
             TemplateKind::Staff => "staff",
             TemplateKind::AccessLog => "access-log",
+            TemplateKind::AccessPolicy => "access-policy",
+        }
+    }
+
+    /// The example rows of the downloadable template (cells in column order): the fields'
+    /// examples, or for アクセス権限表 one row per 区分.
+    pub fn examples(self) -> Vec<Vec<&'static str>> {
+        match self {
+            TemplateKind::AccessPolicy => vec![
+                vec!["電子カルテ", "許可", "医師", "医師", "", "", "", "", ""],
+                vec![
+                    "電子カルテ",
+                    "管理者権限",
+                    "",
+                    "システム管理者",
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                ],
+                vec![
+                    "電子カルテ",
+                    "責任者",
+                    "",
+                    "",
+                    "admin",
+                    "佐藤 花子",
+                    "",
+                    "",
+                    "共用の管理者アカウント",
+                ],
+                vec![
+                    "電子カルテ",
+                    "保守期間",
+                    "",
+                    "",
+                    "vendor01",
+                    "",
+                    "2026-11-01",
+                    "2026-11-02",
+                    "定期保守",
+                ],
+            ],
+            _ => vec![self.fields().iter().map(|f| f.example).collect()],
         }
     }
 
@@ -56,6 +106,7 @@ impl TemplateKind {
             TemplateKind::Accounts => ACCOUNT_FIELDS,
             TemplateKind::Staff => STAFF_FIELDS,
             TemplateKind::AccessLog => ACCESS_FIELDS,
+            TemplateKind::AccessPolicy => POLICY_FIELDS,
         }
     }
 }
@@ -163,6 +214,20 @@ choice! {
         Success = "成功", "success", ["ok"];
         /// 失敗
         Failure = "失敗", "failure", ["failed", "fail", "ng", "error"];
+    }
+}
+
+choice! {
+    /// 区分: what one row of アクセス権限表 says.
+    PolicyKind {
+        /// 許可: a 職種 may hold a 権限 in the system.
+        Allowed = "許可", "allowed", ["許可する権限"];
+        /// 管理者権限: a 権限 of the system that is administrative.
+        AdminRole = "管理者権限", "admin_role", ["管理者"];
+        /// 責任者: the named person responsible for a shared or administrator account.
+        Owner = "責任者", "owner", ["使用者", "管理責任者"];
+        /// 保守期間: when a vendor's maintenance account may be enabled.
+        Window = "保守期間", "maintenance_window", ["保守作業期間", "保守作業の期間"];
     }
 }
 
@@ -353,6 +418,62 @@ pub const ACCESS_FIELDS: &[Field] = &[
     f("詳細", "detail", false, TEXT, "診療録を参照"),
 ];
 
+/// Columns of アクセス権限表, in template order. Which of 職種 … 終了日 a row needs depends
+/// on its 区分 (see [`PolicyEntry`]).
+pub const POLICY_FIELDS: &[Field] = &[
+    f(
+        "システム名",
+        "system",
+        true,
+        "アカウント管理に登録済みのシステム名",
+        "電子カルテ",
+    ),
+    f(
+        "区分",
+        "kind",
+        true,
+        "許可／管理者権限／責任者／保守期間（allowed／admin_role／owner／maintenance_window）",
+        "許可",
+    ),
+    f(
+        "職種",
+        "job",
+        false,
+        "区分「許可」で必須。職員名簿の職種（* はすべての職種）",
+        "医師",
+    ),
+    f(
+        "権限",
+        "role",
+        false,
+        "区分「許可」「管理者権限」で必須。システムの権限名（許可で * はすべての権限）",
+        "医師",
+    ),
+    f(
+        "アカウントID",
+        "account_id",
+        false,
+        "区分「責任者」「保守期間」で必須",
+        "",
+    ),
+    f(
+        "責任者",
+        "owner",
+        false,
+        "区分「責任者」で必須。共用・管理者アカウントの責任者の氏名",
+        "",
+    ),
+    f("開始日", "from", false, "区分「保守期間」で必須。日付", ""),
+    f(
+        "終了日",
+        "to",
+        false,
+        "区分「保守期間」で必須。日付（開始日以降、当日を含む）",
+        "",
+    ),
+    f("備考", "note", false, TEXT, ""),
+];
+
 /// A row of 資産台帳 (asset inventory).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssetRow {
@@ -464,6 +585,47 @@ impl AccessEvent {
     pub fn timestamp(&self) -> Option<jiff::Timestamp> {
         jiff::Timestamp::from_microsecond(self.time_us).ok()
     }
+}
+
+/// What one row of アクセス権限表 says, with the columns its 区分 needs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum PolicyEntry {
+    /// 許可: 職種 may hold 権限 (`*` = any).
+    Allowed { job: String, role: String },
+    /// 管理者権限: 権限 is administrative.
+    AdminRole { role: String },
+    /// 責任者: the named owner of アカウントID.
+    Owner { account_id: String, owner: String },
+    /// 保守期間: アカウントID may be enabled from 開始日 to 終了日 (inclusive).
+    Window {
+        account_id: String,
+        from: Date,
+        to: Date,
+    },
+}
+
+impl PolicyEntry {
+    /// The 区分.
+    pub fn kind(&self) -> PolicyKind {
+        match self {
+            PolicyEntry::Allowed { .. } => PolicyKind::Allowed,
+            PolicyEntry::AdminRole { .. } => PolicyKind::AdminRole,
+            PolicyEntry::Owner { .. } => PolicyKind::Owner,
+            PolicyEntry::Window { .. } => PolicyKind::Window,
+        }
+    }
+}
+
+/// A row of アクセス権限表 (access policy), one entry of one system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyRow {
+    /// システム名 (as registered).
+    pub system: String,
+    /// The entry (区分 and its columns).
+    pub entry: PolicyEntry,
+    /// 備考 (kept in the file only).
+    pub note: Option<String>,
 }
 
 /// A template's record type: how a row is read and what must be unique in a file.
@@ -603,5 +765,112 @@ impl Record for AccessEvent {
             detail: c.text(7),
         };
         c.ok().then_some(row)
+    }
+}
+
+impl Record for PolicyRow {
+    const KIND: TemplateKind = TemplateKind::AccessPolicy;
+    fn read(c: &mut Cells<'_>) -> Option<Self> {
+        const JOB: usize = 2;
+        const ROLE: usize = 3;
+        const ACCOUNT: usize = 4;
+        const OWNER: usize = 5;
+        const FROM: usize = 6;
+        const TO: usize = 7;
+        let system = c.required(0);
+        let kind = c.required_choice::<PolicyKind>(1);
+        let note = c.text(8);
+        let kind = kind?;
+        let label = kind.ja();
+        let (needed, unused): (&[usize], &[usize]) = match kind {
+            PolicyKind::Allowed => (&[JOB, ROLE], &[ACCOUNT, OWNER, FROM, TO]),
+            PolicyKind::AdminRole => (&[ROLE], &[JOB, ACCOUNT, OWNER, FROM, TO]),
+            PolicyKind::Owner => (&[ACCOUNT, OWNER], &[JOB, ROLE, FROM, TO]),
+            PolicyKind::Window => (&[ACCOUNT, FROM, TO], &[JOB, ROLE, OWNER]),
+        };
+        for &f in needed {
+            if c.text(f).is_none() {
+                let reason = format!("区分「{label}」では{}が必要です", c.name(f));
+                c.problem(f, reason);
+            }
+        }
+        // A value the 区分 does not use would be silently dropped; say so instead, so that
+        // e.g. a 職種 written on a 管理者権限 row is not mistaken for a restriction.
+        for &f in unused {
+            if c.text(f).is_some() {
+                let reason = format!(
+                    "区分「{label}」では{}は使いません（空欄にしてください）",
+                    c.name(f)
+                );
+                c.problem(f, reason);
+            }
+        }
+        let text = |c: &mut Cells<'_>, f: usize| c.text(f).unwrap_or_default();
+        let entry = match kind {
+            PolicyKind::Allowed => PolicyEntry::Allowed {
+                job: text(c, JOB),
+                role: text(c, ROLE),
+            },
+            PolicyKind::AdminRole => PolicyEntry::AdminRole {
+                role: text(c, ROLE),
+            },
+            PolicyKind::Owner => PolicyEntry::Owner {
+                account_id: text(c, ACCOUNT),
+                owner: text(c, OWNER),
+            },
+            PolicyKind::Window => {
+                let from = c.date(FROM);
+                let to = c.date(TO);
+                if let (Some(a), Some(b)) = (from, to)
+                    && b < a
+                {
+                    c.problem(TO, format!("終了日（{b}）が開始日（{a}）より前です"));
+                }
+                let (Some(from), Some(to)) = (from, to) else {
+                    return None;
+                };
+                PolicyEntry::Window {
+                    account_id: text(c, ACCOUNT),
+                    from,
+                    to,
+                }
+            }
+        };
+        c.ok().then_some(PolicyRow {
+            system,
+            entry,
+            note,
+        })
+    }
+    fn unique(&self) -> Option<(usize, String, String)> {
+        let sys = &self.system;
+        let (f, shown, k) = match &self.entry {
+            PolicyEntry::Allowed { job, role } => (
+                3,
+                format!("システム『{sys}』の許可『{job}』→『{role}』"),
+                format!("allowed\u{0}{}\u{0}{}", key(job), key(role)),
+            ),
+            PolicyEntry::AdminRole { role } => (
+                3,
+                format!("システム『{sys}』の管理者権限『{role}』"),
+                format!("admin\u{0}{}", key(role)),
+            ),
+            // One named owner per account (the policy keeps one).
+            PolicyEntry::Owner { account_id, .. } => (
+                4,
+                format!("システム『{sys}』のアカウントID『{account_id}』の責任者"),
+                format!("owner\u{0}{}", key(account_id)),
+            ),
+            PolicyEntry::Window {
+                account_id,
+                from,
+                to,
+            } => (
+                4,
+                format!("システム『{sys}』のアカウントID『{account_id}』の保守期間 {from}〜{to}"),
+                format!("window\u{0}{}\u{0}{from}\u{0}{to}", key(account_id)),
+            ),
+        };
+        Some((f, shown, format!("{}\u{0}{k}", key(sys))))
     }
 }

@@ -8,8 +8,8 @@ fn csv_templates_parse_back() {
         let text = std::str::from_utf8(&bytes).expect("utf-8");
         assert_eq!(
             text.matches("\r\n").count(),
-            2,
-            "{kind:?}: header + example, CRLF"
+            1 + kind.examples().len(),
+            "{kind:?}: header + examples, CRLF"
         );
         let header = text
             .trim_start_matches('\u{FEFF}')
@@ -34,10 +34,13 @@ fn csv_templates_parse_back() {
             TemplateKind::AccessLog => {
                 parse_access_log(&file, &bytes).map(|p| (p.rows.len(), p.warnings))
             }
+            TemplateKind::AccessPolicy => {
+                parse_access_policy(&file, &bytes).map(|p| (p.rows.len(), p.warnings))
+            }
         };
         match warnings {
             Ok((rows, w)) => {
-                assert_eq!(rows, 1, "{kind:?}");
+                assert_eq!(rows, kind.examples().len(), "{kind:?}");
                 assert!(w.is_empty(), "{kind:?}: {w:?}");
             }
             Err(ps) => panic!("{kind:?}: {ps:#?}"),
@@ -65,9 +68,14 @@ fn xlsx_templates_parse_back() {
             TemplateKind::Accounts => parse_accounts(&file, &bytes).map(|p| p.rows.len()),
             TemplateKind::Staff => parse_staff(&file, &bytes).map(|p| p.rows.len()),
             TemplateKind::AccessLog => parse_access_log(&file, &bytes).map(|p| p.rows.len()),
+            TemplateKind::AccessPolicy => parse_access_policy(&file, &bytes).map(|p| {
+                let kinds: Vec<PolicyKind> = p.rows.iter().map(|r| r.row.entry.kind()).collect();
+                assert_eq!(kinds, PolicyKind::ALL, "one example per 区分");
+                p.rows.len()
+            }),
         };
         match rows {
-            Ok(n) => assert_eq!(n, 1, "{kind:?}"),
+            Ok(n) => assert_eq!(n, kind.examples().len(), "{kind:?}"),
             Err(ps) => panic!("{kind:?}: {ps:#?}"),
         }
         // The 説明 sheet lists every column with 必須 marks.

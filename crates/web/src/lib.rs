@@ -14,6 +14,7 @@ mod i18n;
 pub mod inspection_pack;
 mod metrics;
 mod pages;
+pub mod policy_file;
 mod security;
 mod stage;
 mod upload;

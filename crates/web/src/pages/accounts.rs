@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Layout, jst, render, today_jst};
 use crate::ctx::{Authed, OrgCtx};
-use crate::{AppError, AppState, checks, stage, upload};
+use crate::{AppError, AppState, checks, policy_file, stage, upload};
 
 /// Largest list accepted.
 pub const MAX_IMPORT_BYTES: usize = 20 * 1024 * 1024;
@@ -45,8 +45,11 @@ struct ListPage {
     org: i64,
     systems: Vec<SystemLine>,
     roster: String,
+    /// 「許可 12件、管理者権限 2件、…（3システム）」, empty when no policy is recorded.
+    policy: String,
     month: String,
     can_edit: bool,
+    can_export: bool,
     errors: Vec<String>,
 }
 
@@ -71,16 +74,41 @@ async fn list_page(
     errors: Vec<String>,
 ) -> Result<Response, AppError> {
     let o = ctx.org.clone();
-    let (systems, snaps, open, reviews) = state
+    let (systems, snaps, open, reviews, policy) = state
         .db(move |c| {
             Ok((
                 accounts::systems(c, &o)?,
                 accounts::snapshots(c, &o)?,
                 findings_store::list(c, &o, true)?,
                 accounts::reviews(c, &o)?,
+                accounts::policy(c, &o)?,
             ))
         })
         .await?;
+    let policy_line = {
+        let mut with: Vec<i64> = policy
+            .allowed
+            .iter()
+            .map(|x| x.0)
+            .chain(policy.admin_roles.iter().map(|x| x.0))
+            .chain(policy.owners.iter().map(|x| x.0))
+            .chain(policy.windows.iter().map(|x| x.0))
+            .collect();
+        with.sort_unstable();
+        with.dedup();
+        if with.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "許可 {}件、管理者権限 {}件、責任者 {}件、保守期間 {}件（{}システム）",
+                policy.allowed.len(),
+                policy.admin_roles.len(),
+                policy.owners.len(),
+                policy.windows.len(),
+                with.len()
+            )
+        }
+    };
     let month = month_of(today_jst());
     let lines = systems
         .iter()
@@ -129,8 +157,10 @@ async fn list_page(
         org: ctx.org.id.0,
         systems: lines,
         roster,
+        policy: policy_line,
         month,
         can_edit: ctx.role.can(Action::EditRecords),
+        can_export: ctx.role.can(Action::Export),
         errors,
     })?;
     Ok((status, html).into_response())
@@ -658,6 +688,8 @@ pub(super) enum StagedList {
         sha256: String,
         rows: Vec<StaffRecord>,
     },
+    /// アクセス権限表: the policy of each system named in the file, replaced.
+    Policy(policy_file::Plan),
 }
 
 impl StagedList {
@@ -684,6 +716,21 @@ impl StagedList {
                     )
                 })
                 .collect(),
+            StagedList::Policy(plan) => {
+                let mut v = vec![format!(
+                    "アクセス権限表 {}: {}システム（変更のあるシステム {}）。ファイルにあるシステムの方針は、ファイルの内容に置き換わります。",
+                    plan.file_name,
+                    plan.systems.len(),
+                    plan.changed()
+                )];
+                if !plan.untouched.is_empty() {
+                    v.push(format!(
+                        "ファイルにないシステム（変更しません）: {}",
+                        plan.untouched.join("、")
+                    ));
+                }
+                v
+            }
         }
     }
 }
@@ -696,6 +743,10 @@ struct ImportPage {
     errors: Vec<String>,
     token: String,
     summary: Vec<String>,
+    /// Per system of an アクセス権限表: what the import changes.
+    policy: Vec<policy_file::SystemPlan>,
+    /// The kind chosen (the radio button to keep checked).
+    kind: String,
 }
 
 pub(super) fn import_page(
@@ -705,20 +756,40 @@ pub(super) fn import_page(
     token: String,
     summary: Vec<String>,
 ) -> Result<Response, AppError> {
+    import_page_with(state, ctx, errors, token, summary, Vec::new(), "accounts")
+}
+
+fn import_page_with(
+    state: &AppState,
+    ctx: &OrgCtx,
+    errors: Vec<String>,
+    token: String,
+    summary: Vec<String>,
+    policy: Vec<policy_file::SystemPlan>,
+    kind: &str,
+) -> Result<Response, AppError> {
     let status = super::form_status(errors.is_empty());
     let html = render(&ImportPage {
         layout: Layout::org(
             state,
             ctx,
-            "アカウント一覧・職員名簿の取り込み",
+            "アカウント一覧・職員名簿・アクセス権限表の取り込み",
             "nav.accounts",
         ),
         org: ctx.org.id.0,
         errors,
         token,
         summary,
+        policy,
+        kind: kind.to_owned(),
     })?;
     Ok((status, html).into_response())
+}
+
+/// `?kind=` of the import form: the kind preselected.
+#[derive(Deserialize)]
+pub struct ImportQuery {
+    kind: Option<String>,
 }
 
 /// `GET /o/{org}/accounts/import`
@@ -726,10 +797,66 @@ pub async fn import_form(
     State(state): State<AppState>,
     auth: Authed,
     Path(org): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<ImportQuery>,
 ) -> Result<Response, AppError> {
     let ctx = auth.in_org(&state, OrgId(org)).await?;
     ctx.require(Action::EditRecords)?;
-    import_page(&state, &ctx, Vec::new(), String::new(), Vec::new())
+    let kind = match q.kind.as_deref() {
+        Some("staff") => "staff",
+        Some(POLICY_KIND) => POLICY_KIND,
+        _ => "accounts",
+    };
+    import_page_with(
+        &state,
+        &ctx,
+        Vec::new(),
+        String::new(),
+        Vec::new(),
+        Vec::new(),
+        kind,
+    )
+}
+
+/// The `kind` of an アクセス権限表 upload (the template's slug).
+const POLICY_KIND: &str = "access-policy";
+
+/// Parses and plans an アクセス権限表 upload; shows the problems or the preview.
+async fn policy_upload(
+    state: &AppState,
+    ctx: &OrgCtx,
+    file_name: String,
+    bytes: Vec<u8>,
+) -> Result<Response, AppError> {
+    let refuse = |errors: Vec<String>| {
+        import_page_with(
+            state,
+            ctx,
+            errors,
+            String::new(),
+            Vec::new(),
+            Vec::new(),
+            POLICY_KIND,
+        )
+    };
+    let parsed = match anzen_ingest::parse_access_policy(&file_name, &bytes) {
+        Ok(p) => p,
+        Err(problems) => return refuse(problems.iter().map(ToString::to_string).collect()),
+    };
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let o = ctx.org.clone();
+    let (systems, current) = state
+        .db(move |c| Ok((accounts::systems(c, &o)?, accounts::policy(c, &o)?)))
+        .await?;
+    let plan = match policy_file::plan(&file_name, &sha256, &parsed.rows, &systems, &current) {
+        Ok(p) => p,
+        Err(errors) => return refuse(errors),
+    };
+    let details = plan.systems.clone();
+    let staged = StagedList::Policy(plan);
+    let mut summary = staged.summary();
+    summary.extend(parsed.warnings.iter().map(|w| format!("注意: {w}")));
+    let token = stage::put(ctx.org.id.0, &ctx.actor(), staged);
+    import_page_with(state, ctx, Vec::new(), token, summary, details, POLICY_KIND)
 }
 
 /// `POST /o/{org}/accounts/import` (multipart: csrf, kind = accounts|staff, file): parses the
@@ -753,13 +880,22 @@ pub async fn import_upload(
     ctx.auth.check_csrf(&csrf)?;
     ctx.require(Action::EditRecords)?;
     if file_name.is_empty() || bytes.is_empty() {
-        return import_page(
+        return import_page_with(
             &state,
             &ctx,
             vec!["取り込むファイル（CSV または xlsx）を選んでください。".to_owned()],
             String::new(),
             Vec::new(),
+            Vec::new(),
+            if kind == POLICY_KIND {
+                POLICY_KIND
+            } else {
+                "accounts"
+            },
         );
+    }
+    if kind == POLICY_KIND {
+        return policy_upload(&state, &ctx, file_name, bytes).await;
     }
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let o = ctx.org.clone();
@@ -849,6 +985,18 @@ pub async fn import_confirm(
     let staged = stage::get::<StagedList>(&f.token, ctx.org.id.0, &ctx.actor())
         .ok_or_else(|| AppError::BadRequest(stage::GONE_JA.to_owned()))?;
     let (o, actor) = (ctx.org.clone(), ctx.actor());
+    if let StagedList::Policy(_) = staged.as_ref() {
+        state
+            .tx(move |c| {
+                if let StagedList::Policy(plan) = staged.as_ref() {
+                    policy_file::apply(c, &o, &actor, plan, today_jst())?;
+                }
+                Ok(())
+            })
+            .await?;
+        stage::forget(&f.token);
+        return Ok(Redirect::to(&format!("/o/{org}/accounts#access-policy")).into_response());
+    }
     state
         .tx(move |c| {
             match staged.as_ref() {
@@ -881,6 +1029,8 @@ pub async fn import_confirm(
                         accounts::import_accounts(c, &o, &actor, &system, &src, rows)?;
                     }
                 }
+                // Handled above (it runs the rules itself).
+                StagedList::Policy(_) => {}
             }
             checks::check_accounts(c, &o, &actor, today_jst()).map_err(AppError::from)?;
             Ok(())
@@ -890,7 +1040,57 @@ pub async fn import_confirm(
     Ok(Redirect::to(&format!("/o/{org}/accounts")).into_response())
 }
 
-/// `GET /o/{org}/accounts/files/{file}`: the アカウント一覧 and 職員名簿 templates.
+/// `GET /o/{org}/accounts/policy/{file}` (`access-policy.csv` or `access-policy.xlsx`): the
+/// current access policy of every system in the アクセス権限表 layout, to edit in Excel and
+/// import again. Audited as `export.access_policy`.
+pub async fn policy_export(
+    State(state): State<AppState>,
+    auth: Authed,
+    Path((org, file)): Path<(i64, String)>,
+) -> Result<Response, AppError> {
+    let ctx = auth.in_org(&state, OrgId(org)).await?;
+    ctx.require(Action::Export)?;
+    let format = match file.as_str() {
+        "access-policy.csv" => "csv",
+        "access-policy.xlsx" => "xlsx",
+        _ => return Err(AppError::NotFound),
+    };
+    let (o, actor) = (ctx.org.clone(), ctx.actor());
+    let (systems, policy) = state
+        .tx(move |c| {
+            let systems = accounts::systems(c, &o)?;
+            let policy = accounts::policy(c, &o)?;
+            let rows = policy_file::rows(&systems, &policy).len();
+            anzen_store::audit::record(
+                c,
+                &o,
+                &actor,
+                "export.access_policy",
+                &serde_json::json!({ "format": format, "rows": rows }),
+            )?;
+            Ok((systems, policy))
+        })
+        .await?;
+    let name = format!("access-policy-{}.{format}", today_jst());
+    Ok(if format == "xlsx" {
+        let body = policy_file::xlsx(&systems, &policy)
+            .map_err(|e| AppError::Internal(format!("access policy xlsx: {e}")))?;
+        super::attachment(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            &name,
+            body,
+        )
+    } else {
+        super::attachment(
+            "text/csv; charset=utf-8",
+            &name,
+            policy_file::csv(&systems, &policy),
+        )
+    })
+}
+
+/// `GET /o/{org}/accounts/files/{file}`: the アカウント一覧, 職員名簿 and アクセス権限表
+/// templates.
 pub async fn template(
     State(state): State<AppState>,
     auth: Authed,
@@ -904,6 +1104,8 @@ pub async fn template(
         "accounts.xlsx" => (TemplateKind::Accounts, true),
         "staff.csv" => (TemplateKind::Staff, false),
         "staff.xlsx" => (TemplateKind::Staff, true),
+        "access-policy.csv" => (TemplateKind::AccessPolicy, false),
+        "access-policy.xlsx" => (TemplateKind::AccessPolicy, true),
         _ => return Err(AppError::NotFound),
     };
     Ok(if xlsx {

@@ -166,6 +166,10 @@ pub fn routes() -> Router<AppState> {
             post(accounts::import_confirm),
         )
         .route("/o/{org}/accounts/files/{file}", get(accounts::template))
+        .route(
+            "/o/{org}/accounts/policy/{file}",
+            get(accounts::policy_export),
+        )
         .route("/o/{org}/accounts/changes", get(accounts::changes))
         .route(
             "/o/{org}/accounts/directory",

@@ -15,5 +15,6 @@ mod incident;
 mod inspection_pack;
 mod isolation;
 mod matrix;
+mod policy;
 mod vendors;
 mod webauthn;
