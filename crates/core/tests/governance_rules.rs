@@ -293,7 +293,12 @@ fn evidence_is_yes_for_a_current_policy_and_training_this_year() {
     );
     let no_training = eval(approved(date(2025, 4, 1), None), vec![date(2025, 3, 1)]);
     assert_eq!(no_training.suggestion, Suggestion::No);
-    assert!(no_training.reasons_ja.iter().any(|r| r.contains("研修の記録がありません")));
+    assert!(
+        no_training
+            .reasons_ja
+            .iter()
+            .any(|r| r.contains("研修の記録がありません"))
+    );
     let stale = eval(approved(date(2024, 4, 1), None), vec![date(2025, 10, 1)]);
     assert_eq!(stale.suggestion, Suggestion::No);
 }

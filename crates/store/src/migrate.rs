@@ -65,6 +65,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_directory_sources.sql"),
         postgres: include_str!("../migrations/postgres/0011_directory_sources.sql"),
     },
+    Migration {
+        name: "0012_governance",
+        sqlite: include_str!("../migrations/sqlite/0012_governance.sql"),
+        postgres: include_str!("../migrations/postgres/0012_governance.sql"),
+    },
 ];
 
 pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {
