@@ -88,6 +88,9 @@ struct DashboardPage {
     ledger_size: u64,
     checkpoint: Option<String>,
     can_audit: bool,
+    /// 年度 PDCA tasks overdue or due within 30 days.
+    reminders: Vec<super::governance::TaskLine>,
+    org: i64,
 }
 
 pub async fn dashboard(
@@ -114,6 +117,8 @@ pub async fn dashboard(
             ledger_size: 0,
             checkpoint: None,
             can_audit: false,
+            reminders: Vec::new(),
+            org,
         });
     }
     let today = today_jst();
@@ -121,7 +126,7 @@ pub async fn dashboard(
     let days_left = (fy.end() - today).get_days() as i64;
     let org_id = ctx.org.id;
     let o = ctx.org.clone();
-    let (members_without_mfa, ledger_size, checkpoint, open_findings) = state
+    let (members_without_mfa, ledger_size, checkpoint, open_findings, reminders) = state
         .db(move |c| {
             let members = orgs::members(c, org_id)?;
             let mut without = Vec::new();
@@ -135,6 +140,7 @@ pub async fn dashboard(
                 ledger::size(c, org_id)?,
                 ledger::latest_checkpoint(c, org_id)?,
                 findings_store::list(c, &o, true)?,
+                super::governance::dashboard_reminders(c, &o, today)?,
             ))
         })
         .await?;
@@ -221,6 +227,8 @@ pub async fn dashboard(
         ledger_size,
         checkpoint,
         can_audit: ctx.role.can(Action::ReadAudit),
+        reminders,
+        org,
     })
 }
 
