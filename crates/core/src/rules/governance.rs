@@ -788,9 +788,9 @@ pub fn calendar(
     ));
     // The months of the 年度, April → March.
     let months: Vec<(i16, i8)> = (0..12)
-        .filter_map(|i| {
-            let m = month_end(fy, ((3 + i) % 12 + 1) as i8);
-            Some((m.year(), m.month()))
+        .map(|i: i8| {
+            let m = month_end(fy, (3 + i) % 12 + 1);
+            (m.year(), m.month())
         })
         .collect();
     if inputs.has_systems {

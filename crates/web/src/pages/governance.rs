@@ -747,12 +747,19 @@ pub async fn training(
     training_page_with(&state, &ctx, fy_or_current(&q), None, Vec::new()).await
 }
 
+/// A refused session form: what was typed, the checked 職員番号 and the errors.
+struct Rejected {
+    form: SessionForm,
+    checked: Vec<String>,
+    errors: Vec<String>,
+}
+
 /// Reads a session form: details, `attendee` checkboxes (職員番号 on the roster) and
 /// `others` (one free-text name per line).
 fn parse_session(
     p: &Pairs,
     roster: &[Staff],
-) -> Result<(TrainingData, Vec<Attendee>), (SessionForm, Vec<String>, Vec<String>)> {
+) -> Result<(TrainingData, Vec<Attendee>), Box<Rejected>> {
     let form = SessionForm {
         title: p.get("title").to_owned(),
         held_on: p.get("held_on").to_owned(),
@@ -827,7 +834,11 @@ fn parse_session(
             },
             attendees,
         )),
-        _ => Err((form, checked, errors)),
+        _ => Err(Box::new(Rejected {
+            form,
+            checked,
+            errors,
+        })),
     }
 }
 
@@ -846,7 +857,12 @@ pub async fn create_training(
     let roster = state.db(move |c| active_roster(c, &o)).await?;
     let (data, attendees) = match parse_session(&p, &roster) {
         Ok(x) => x,
-        Err((form, checked, errors)) => {
+        Err(r) => {
+            let Rejected {
+                form,
+                checked,
+                errors,
+            } = *r;
             return training_page_with(
                 &state,
                 &ctx,
@@ -975,7 +991,12 @@ pub async fn update_session(
     let roster = state.db(move |c| active_roster(c, &o)).await?;
     let (data, attendees) = match parse_session(&p, &roster) {
         Ok(x) => x,
-        Err((form, checked, errors)) => {
+        Err(r) => {
+            let Rejected {
+                form,
+                checked,
+                errors,
+            } = *r;
             return session_page_with(&state, &ctx, id, Some((form, checked)), errors).await;
         }
     };
@@ -1156,8 +1177,8 @@ pub async fn calendar_page(
     let o = ctx.org.clone();
     let tasks = state.db(move |c| year_tasks(c, &o, fy, today)).await?;
     let months = (0..12)
-        .map(|i| {
-            let m = ((3 + i) % 12 + 1) as i8;
+        .map(|i: i8| {
+            let m = (3 + i) % 12 + 1;
             let year = if m >= 4 { fy.0 } else { fy.0 + 1 };
             let first = i16::try_from(year)
                 .ok()
