@@ -50,8 +50,12 @@ pub const SERVICES_MINIMIZED: &str = "services_minimized";
 /// and SLA), with valid certifications and known data locations.
 pub const MDS_SDS_RECEIVED: &str = "mds_sds_received";
 
+/// `operations_rules_established` — 1-(2) (FY2025): an approved 運用管理規程 within its yearly
+/// review and a training session held in the 年度.
+pub const OPERATIONS_RULES_ESTABLISHED: &str = "operations_rules_established";
+
 /// Every key the builtin data may use.
-pub const KNOWN_KEYS: [&str; 12] = [
+pub const KNOWN_KEYS: [&str; 13] = [
     OFFICER_DESIGNATED,
     ASSET_LEDGER_COMPLETE,
     NO_ACCOUNT_FINDINGS,
@@ -64,6 +68,7 @@ pub const KNOWN_KEYS: [&str; 12] = [
     SOURCE_RESTRICTED,
     SERVICES_MINIMIZED,
     MDS_SDS_RECEIVED,
+    OPERATIONS_RULES_ESTABLISHED,
 ];
 
 /// The reason given when no rule is registered for an item's key.

@@ -288,7 +288,8 @@ pub fn check(args: CheckArgs) -> Result<ExitCode> {
         checks::check_assets(c, &org, "cli", today).map_err(check_error)?;
         checks::check_accounts(c, &org, "cli", today).map_err(check_error)?;
         checks::check_vendors(c, &org, "cli", today).map_err(check_error)?;
-        checks::check_incident(c, &org, "cli", today).map_err(check_error)
+        checks::check_incident(c, &org, "cli", today).map_err(check_error)?;
+        checks::check_governance(c, &org, "cli", today).map_err(check_error)
     })?;
     let cp = cfg.checkpointer(&dir)?;
     store.write(|c| cp.checkpoint(c, &org, false))?;

@@ -151,6 +151,7 @@ pub fn seed(store: &Store) -> Result<()> {
         seed_vendor(c, &org)?;
         seed_vendor_records(c, &org)?;
         crate::demo_incident::seed(c, &org)?;
+        crate::demo_governance::seed(c, &org)?;
         seed_access_log(c, &org)?;
         Ok(())
     })?;

@@ -10,6 +10,7 @@ mod bench;
 mod bench_access_log;
 mod config;
 mod demo;
+mod demo_governance;
 mod demo_incident;
 mod export;
 mod init;

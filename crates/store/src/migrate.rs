@@ -66,6 +66,11 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0011_directory_sources.sql"),
     },
     Migration {
+        name: "0012_governance",
+        sqlite: include_str!("../migrations/sqlite/0012_governance.sql"),
+        postgres: include_str!("../migrations/postgres/0012_governance.sql"),
+    },
+    Migration {
         name: "0015_access_posting_blocks",
         sqlite: include_str!("../migrations/sqlite/0015_access_posting_blocks.sql"),
         postgres: include_str!("../migrations/postgres/0015_access_posting_blocks.sql"),

@@ -17,11 +17,13 @@ use anzen_core::rules::assets::{
     VulnData, findings,
 };
 use anzen_core::rules::bcp as rules_bcp;
+use anzen_core::rules::governance as rules_governance;
 use anzen_core::rules::incident as rules_incident;
 use anzen_core::rules::vendors as rules_vendors;
 use anzen_store::accounts as store_accounts;
 use anzen_store::continuity as store_continuity;
 use anzen_store::findings::{self as findings_store, Applied};
+use anzen_store::governance as store_governance;
 use anzen_store::incident as store_incident;
 use anzen_store::orgs::Org;
 use anzen_store::vuln_feeds::{self, FeedFile, NewFeed};
@@ -325,6 +327,12 @@ pub fn evidence_for(
         today,
     });
     register_incident_evidence(conn, org, &mut registry, today)?;
+    let gi = governance_inputs(conn, org, today)?;
+    registry.register(rules_governance::OperationsRulesEstablished {
+        training: gi.sessions.iter().map(|s| s.date).collect(),
+        policy: gi.policy,
+        today,
+    });
     let facts = Facts {
         org: OrgFacts {
             security_officer_name: org.profile.security_officer.clone(),
@@ -816,4 +824,154 @@ fn register_incident_evidence(
         today,
     });
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// 運用管理 (governance)
+// ---------------------------------------------------------------------------------------
+
+/// The 規程 as the rules see it: the latest approved version with its latest review, and
+/// the number of a newer draft.
+pub fn policy_state(
+    versions: &[store_governance::PolicyVersion],
+    reviews: &[store_governance::PolicyReview],
+) -> rules_governance::PolicyState {
+    let approved = versions.iter().find(|v| v.is_approved()).and_then(|v| {
+        Some(rules_governance::ApprovedPolicy {
+            version: u32::try_from(v.version).ok()?,
+            approved_on: date(&v.approved_on)?,
+            last_review: reviews
+                .iter()
+                .filter(|r| r.version_id == v.id)
+                .filter_map(|r| anzen_core::calendar::parse_date(&r.reviewed_on).ok())
+                .max(),
+        })
+    });
+    let draft_version = versions
+        .first()
+        .filter(|v| !v.is_approved())
+        .and_then(|v| u32::try_from(v.version).ok());
+    rules_governance::PolicyState {
+        approved,
+        draft_version,
+    }
+}
+
+fn jst_date(us: i64) -> Option<jiff::civil::Date> {
+    jiff::Timestamp::from_microsecond(us).ok().map(|t| {
+        t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(9)))
+            .date()
+    })
+}
+
+/// Loads the governance rules' inputs — the 規程, the latest roster, the training sessions
+/// and the PDCA calendar's records — from the store.
+pub fn governance_inputs(
+    conn: &mut Conn,
+    org: &Org,
+    today: jiff::civil::Date,
+) -> Result<rules_governance::GovernanceInputs, CheckError> {
+    let fy = FiscalYear::of(today);
+    let versions = store_governance::policy_versions(conn, org)?;
+    let reviews = store_governance::policy_reviews(conn, org)?;
+    let policy = policy_state(&versions, &reviews);
+    let roster = account_inputs(conn, org)?.staff;
+    let sessions: Vec<rules_governance::TrainingSession> =
+        store_governance::training_sessions(conn, org)?
+            .into_iter()
+            .filter_map(|s| {
+                Some(rules_governance::TrainingSession {
+                    date: anzen_core::calendar::parse_date(&s.data.held_on).ok()?,
+                    title: s.data.title,
+                    attendee_staff_ids: s
+                        .attendees
+                        .into_iter()
+                        .filter_map(|a| a.staff_id)
+                        .collect(),
+                })
+            })
+            .collect();
+    let checklist_completed = anzen_store::assessments::list(conn, org)?
+        .into_iter()
+        .filter(|a| a.fiscal_year == fy.0 && a.client_org_id.is_none())
+        .filter_map(|a| a.completed_at.and_then(jst_date))
+        .max();
+    let account_review_months = store_accounts::reviews(conn, org)?
+        .into_iter()
+        .filter_map(|r| {
+            let (y, m) = r.month.split_once('-')?;
+            Some((y.parse().ok()?, m.parse().ok()?))
+        })
+        .collect();
+    let has_systems = !store_accounts::systems(conn, org)?.is_empty();
+    let restore_drills = store_continuity::drills(conn, org)?
+        .into_iter()
+        .filter_map(|d| anzen_core::calendar::parse_date(&d.drill_date).ok())
+        .collect();
+    let bcp = store_continuity::bcp_versions(conn, org)?
+        .into_iter()
+        .find(|v| v.approved_on.is_some());
+    let vendors = anzen_store::vendors::list(conn, org)?;
+    let docs = anzen_store::vendors::documents(conn, org, None)?;
+    let vendor_documents = vendors
+        .iter()
+        .filter(|v| v.data.active)
+        .map(|v| {
+            let latest = docs
+                .iter()
+                .filter(|d| d.vendor_id == v.id && d.is_current())
+                .filter_map(|d| anzen_core::calendar::parse_date(&d.received_on).ok())
+                .max();
+            (v.data.name.clone(), latest)
+        })
+        .collect();
+    let calendar = rules_governance::CalendarInputs {
+        checklist_completed,
+        account_review_months,
+        has_systems,
+        // TODO(lead): wire the monthly access-log audit sign-off (issue 7, being built in
+        // parallel) here: its latest sign-off date, and `access_log_audit_tracked: true`.
+        last_access_log_audit: None,
+        access_log_audit_tracked: false,
+        restore_drills,
+        bcp_approved: bcp.as_ref().and_then(|v| date(&v.approved_on)),
+        bcp_next_review: bcp.as_ref().and_then(|v| date(&v.next_review)),
+        policy: policy.approved.clone(),
+        training: sessions.iter().map(|s| s.date).collect(),
+        vendor_documents,
+    };
+    Ok(rules_governance::GovernanceInputs {
+        policy,
+        roster,
+        sessions,
+        calendar,
+    })
+}
+
+/// The rules' options for `org` (its 許可病床数 decides the yearly-training severity).
+pub fn governance_options(org: &Org) -> rules_governance::Options {
+    rules_governance::Options {
+        beds: org.profile.beds,
+        ..rules_governance::Options::default()
+    }
+}
+
+/// Runs the governance rules (運用管理規程, 研修, PDCA calendar) for `org` on `today` and
+/// records the result, in the caller's transaction (after every change on the governance
+/// pages, and by `anzen check`).
+pub fn check_governance(
+    conn: &mut Conn,
+    org: &Org,
+    actor: &str,
+    today: jiff::civil::Date,
+) -> Result<Applied, CheckError> {
+    let i = governance_inputs(conn, org, today)?;
+    let now = rules_governance::findings(&i, &governance_options(org), today);
+    let recorded = findings_store::recorded(conn, org, &[rules_governance::RULE_PREFIX])?;
+    Ok(findings_store::apply(
+        conn,
+        org,
+        actor,
+        &reconcile(&recorded, &now),
+    )?)
 }

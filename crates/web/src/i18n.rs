@@ -44,6 +44,7 @@ const TABLE: &[(&str, &str, &str)] = &[
     ("nav.vendors", "事業者管理", "Vendors"),
     ("nav.clients", "取引先の医療機関", "Client facilities"),
     ("nav.incident", "インシデント対応", "Incident readiness"),
+    ("nav.governance", "運用管理", "Governance"),
     ("nav.access_log", "アクセスログ", "Access logs"),
     ("nav.inspection_pack", "立入検査資料", "Inspection pack"),
     (

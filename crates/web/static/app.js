@@ -79,3 +79,30 @@
     });
   });
 })();
+
+// Attendee picker: filter the list as one types; select all visible / none.
+(function () {
+  document.querySelectorAll("[data-filter-for]").forEach(function (input) {
+    var list = document.getElementById(input.getAttribute("data-filter-for"));
+    if (!list) return;
+    input.addEventListener("input", function () {
+      var q = input.value.trim().toLowerCase();
+      list.querySelectorAll("li").forEach(function (li) {
+        var text = (li.getAttribute("data-filter-text") || "").toLowerCase();
+        li.hidden = q !== "" && text.indexOf(q) < 0;
+      });
+    });
+  });
+  document.querySelectorAll("[data-select-all], [data-select-none]").forEach(function (btn) {
+    var all = btn.hasAttribute("data-select-all");
+    var list = document.getElementById(btn.getAttribute(all ? "data-select-all" : "data-select-none"));
+    if (!list) return;
+    btn.addEventListener("click", function () {
+      list.querySelectorAll("li").forEach(function (li) {
+        if (all && li.hidden) return;
+        var box = li.querySelector("input[type=checkbox]");
+        if (box) box.checked = all;
+      });
+    });
+  });
+})();

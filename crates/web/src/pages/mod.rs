@@ -9,6 +9,7 @@ pub mod auth;
 pub mod checklist;
 pub mod directory;
 pub mod findings;
+pub mod governance;
 pub mod incident;
 pub mod inspection_pack;
 pub mod org;
@@ -201,6 +202,47 @@ pub fn routes() -> Router<AppState> {
             "/o/{org}/inspection-pack/print",
             get(inspection_pack::print),
         )
+        .merge(governance_routes())
+}
+
+/// 運用管理: the 運用管理規程, training sessions and the 年度 PDCA calendar.
+fn governance_routes() -> Router<AppState> {
+    Router::new()
+        .route("/o/{org}/governance", get(governance::calendar_page))
+        .route(
+            "/o/{org}/governance/policy",
+            get(governance::policy).post(governance::save_policy),
+        )
+        .route(
+            "/o/{org}/governance/policy/generate",
+            post(governance::generate_policy),
+        )
+        .route(
+            "/o/{org}/governance/policy/approve",
+            post(governance::approve_policy),
+        )
+        .route(
+            "/o/{org}/governance/policy/review",
+            post(governance::review_policy),
+        )
+        .route(
+            "/o/{org}/governance/policy/print",
+            get(governance::print_policy),
+        )
+        .route(
+            "/o/{org}/governance/training",
+            get(governance::training).post(governance::create_training),
+        )
+        .route(
+            "/o/{org}/governance/training/{id}",
+            get(governance::session).post(governance::update_session),
+        )
+        .route(
+            "/o/{org}/governance/training/{id}/text",
+            get(governance::download_text)
+                .post(governance::upload_text)
+                .layer(DefaultBodyLimit::max(governance::BODY_LIMIT)),
+        )
 }
 
 /// 事業者管理 and the vendor's own view.
@@ -340,6 +382,7 @@ impl Layout {
         if ctx.org.profile.kind != anzen_core::OrgKind::SystemVendor {
             item("nav.inspection_pack", "/inspection-pack", Action::Export);
         }
+        item("nav.governance", "/governance", Action::ReadRecords);
         item("nav.profile", "/profile", Action::ReadRecords);
         item("nav.users", "/users", Action::ManageUsers);
         item("nav.audit", "/audit", Action::ReadAudit);

@@ -90,6 +90,9 @@ struct DashboardPage {
     can_audit: bool,
     /// Shows the link to the 立入検査 pack.
     can_export: bool,
+    /// 年度 PDCA tasks overdue or due within 30 days.
+    reminders: Vec<super::governance::TaskLine>,
+    org: i64,
 }
 
 pub async fn dashboard(
@@ -117,6 +120,8 @@ pub async fn dashboard(
             checkpoint: None,
             can_audit: false,
             can_export: false,
+            reminders: Vec::new(),
+            org,
         });
     }
     let today = today_jst();
@@ -124,7 +129,7 @@ pub async fn dashboard(
     let days_left = (fy.end() - today).get_days() as i64;
     let org_id = ctx.org.id;
     let o = ctx.org.clone();
-    let (members_without_mfa, ledger_size, checkpoint, open_findings) = state
+    let (members_without_mfa, ledger_size, checkpoint, open_findings, reminders) = state
         .db(move |c| {
             let members = orgs::members(c, org_id)?;
             let mut without = Vec::new();
@@ -138,6 +143,7 @@ pub async fn dashboard(
                 ledger::size(c, org_id)?,
                 ledger::latest_checkpoint(c, org_id)?,
                 findings_store::list(c, &o, true)?,
+                super::governance::dashboard_reminders(c, &o, today)?,
             ))
         })
         .await?;
@@ -225,6 +231,8 @@ pub async fn dashboard(
         checkpoint,
         can_audit: ctx.role.can(Action::ReadAudit),
         can_export: ctx.role.can(Action::Export),
+        reminders,
+        org,
     })
 }
 

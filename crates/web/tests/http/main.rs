@@ -10,6 +10,7 @@ mod checklist;
 mod checklist_more;
 mod common;
 mod directory;
+mod governance;
 mod headers;
 mod incident;
 mod inspection_pack;
