@@ -17,6 +17,7 @@ pub mod db;
 pub mod directory_sources;
 pub mod evidence;
 pub mod findings;
+pub mod gl2;
 pub mod incident;
 pub mod ledger;
 mod migrate;

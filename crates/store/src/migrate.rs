@@ -65,6 +65,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_directory_sources.sql"),
         postgres: include_str!("../migrations/postgres/0011_directory_sources.sql"),
     },
+    Migration {
+        name: "0016_gl2_applicability",
+        sqlite: include_str!("../migrations/sqlite/0016_gl2_applicability.sql"),
+        postgres: include_str!("../migrations/postgres/0016_gl2_applicability.sql"),
+    },
 ];
 
 pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {

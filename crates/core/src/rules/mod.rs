@@ -5,5 +5,6 @@ pub mod access_log;
 pub mod accounts;
 pub mod assets;
 pub mod bcp;
+pub mod gl2;
 pub mod incident;
 pub mod vendors;
