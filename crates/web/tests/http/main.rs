@@ -13,6 +13,7 @@ mod directory;
 mod headers;
 mod incident;
 mod isolation;
+mod gl2;
 mod matrix;
 mod vendors;
 mod webauthn;
