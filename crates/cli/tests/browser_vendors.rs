@@ -142,14 +142,20 @@ fn vendors_scenario(b: &Browser, base: &str, t0: Instant) -> TestResult {
     fill_css(b, "#part-edit input[name='expires_on']", "2099-03-31")?;
     submit(b, "#part-save")?;
     wait_css(b, "#vendor-name")?;
-    assert!(b.path()?.starts_with(&vendor_path), "back on the vendor page");
+    assert!(
+        b.path()?.starts_with(&vendor_path),
+        "back on the vendor page"
+    );
     let findings = text_css(b, "#vendor-findings")?;
     assert!(
         !findings.contains("有効期限が近づいています"),
         "renewed: {findings}"
     );
     assert!(text_css(b, "#certifications")?.contains("2099-03-31"));
-    step(t0, &format!("ISMS expiry {current} → 2099-03-31; finding resolved"));
+    step(
+        t0,
+        &format!("ISMS expiry {current} → 2099-03-31; finding resolved"),
+    );
 
     // --- The 2省GL questionnaire, one 「次へ」 at a time ------------------------------------
     assert_eq!(
@@ -168,7 +174,10 @@ fn vendors_scenario(b: &Browser, base: &str, t0: Instant) -> TestResult {
     assert!(verdict.contains("2省GLの適用あり"), "{verdict}");
     assert_eq!(b.find_all("#gl2-steps li")?.len(), 3);
     let steps = text_css(b, "#gl2-steps")?;
-    assert!(steps.contains("医療に関する患者情報（個人識別情報）"), "{steps}");
+    assert!(
+        steps.contains("医療に関する患者情報（個人識別情報）"),
+        "{steps}"
+    );
     fill_css(b, "#gl2-save-form input[name='note']", "保守契約書で確認")?;
     submit(b, "#gl2-save")?;
     wait_css(b, "#gl2-latest[data-verdict='applies']")?;

@@ -120,11 +120,7 @@ pub fn save(
 }
 
 /// The assessments of one vendor of the organisation, newest first.
-pub fn history(
-    conn: &mut Conn,
-    org: &Org,
-    vendor_id: i64,
-) -> Result<Vec<Assessment>, StoreError> {
+pub fn history(conn: &mut Conn, org: &Org, vendor_id: i64) -> Result<Vec<Assessment>, StoreError> {
     conn.query(
         &format!(
             "SELECT {COLUMNS} FROM vendor_gl2_assessments WHERE org_id = $1 AND vendor_id = $2 \

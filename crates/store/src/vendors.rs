@@ -1153,8 +1153,8 @@ pub fn update_document(
             m.note.clone()
         ],
     )?;
-    let after = document(conn, org, id)?
-        .ok_or_else(|| StoreError::NotFound(format!("document {id}")))?;
+    let after =
+        document(conn, org, id)?.ok_or_else(|| StoreError::NotFound(format!("document {id}")))?;
     record_part(
         conn,
         org,

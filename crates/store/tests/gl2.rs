@@ -140,8 +140,7 @@ fn assessments_are_kept_per_vendor_with_history_and_audited() {
         )
         .expect("ledger");
         assert_eq!(entries.len(), 3, "{b}");
-        let payload: serde_json::Value =
-            serde_json::from_slice(&entries[0].payload).expect("json");
+        let payload: serde_json::Value = serde_json::from_slice(&entries[0].payload).expect("json");
         assert_eq!(payload["outcome"], "not_applicable", "{b}");
         assert_eq!(payload["vendor"], "清掃社");
         assert_eq!(payload["answers"]["service"], "no_medical");

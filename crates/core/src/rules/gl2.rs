@@ -47,11 +47,14 @@ pub const VERSION: &str = "seed004-2-1/2023";
 /// Where a criterion comes from (shown to the user).
 const SRC_SCOPE_1: &str = "2省GL調査報告書（令和4年度）§2-1 ① 範囲の概要 ※1";
 const SRC_SCOPE_2: &str = "2省GL調査報告書（令和4年度）§2-1 ① 範囲の概要 ※2";
-const SRC_SCOPE: &str = "2省GL調査報告書（令和4年度）§2-1 ① 範囲の概要（図）、§1-3 ヒアリング項目6・7";
-const SRC_MEDICAL: &str = "2省GL調査報告書（令和4年度）§2-1 ③（医療情報＝医療に関する患者情報（個人識別情報））";
+const SRC_SCOPE: &str =
+    "2省GL調査報告書（令和4年度）§2-1 ① 範囲の概要（図）、§1-3 ヒアリング項目6・7";
+const SRC_MEDICAL: &str =
+    "2省GL調査報告書（令和4年度）§2-1 ③（医療情報＝医療に関する患者情報（個人識別情報））";
 const SRC_PHR: &str = "2省GL調査報告書（令和4年度）§2-1 ③ PHR指針と2省GLの適用対象の整理";
 const SRC_TABLE: &str = "2省GL調査報告書（令和4年度）§2-1 ③ 表「PHR に対する2省GL、PHR指針、個人情報保護法等の適用関係の整理」";
-const SRC_UNSURE: &str = "2省GL調査報告書（令和4年度）§1-3 ヒアリング項目11・12（該当性の判断が分かりにくい）";
+const SRC_UNSURE: &str =
+    "2省GL調査報告書（令和4年度）§1-3 ヒアリング項目11・12（該当性の判断が分かりにくい）";
 
 /// Whether a guideline applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -581,10 +584,14 @@ impl Outcome {
             _ => "",
         };
         let what = match self.verdict {
-            Verdict::Applies => "2省GLが適用されます。サービス仕様適合開示書の提出を求め、責任分界を取り決めてください",
+            Verdict::Applies => {
+                "2省GLが適用されます。サービス仕様適合開示書の提出を求め、責任分界を取り決めてください"
+            }
             Verdict::NotApplicable => "2省GLは適用されません",
             Verdict::PhrGuideline => "2省GLは適用されず、PHR指針の対象です",
-            Verdict::NeedsReview => "判断できません（要確認）。未回答・「分からない」の問いを事業者に確認してください",
+            Verdict::NeedsReview => {
+                "判断できません（要確認）。未回答・「分からない」の問いを事業者に確認してください"
+            }
         };
         format!("結論: {what}{extra}。")
     }
@@ -786,7 +793,10 @@ mod tests {
     fn phr_table_row_3_checkup_information_is_phr_guideline() {
         let o = phr("no", "no", "yes", "no", "");
         assert_eq!(o.verdict, Verdict::PhrGuideline);
-        assert!(o.reasoning_ja().contains("健診等情報は、医療情報として取り込まれない限り"));
+        assert!(
+            o.reasoning_ja()
+                .contains("健診等情報は、医療情報として取り込まれない限り")
+        );
     }
 
     #[test]

@@ -723,7 +723,11 @@ impl Field {
         }
     }
 
-    fn select(name: &'static str, label: &'static str, options: Vec<(String, String, bool)>) -> Field {
+    fn select(
+        name: &'static str,
+        label: &'static str,
+        options: Vec<(String, String, bool)>,
+    ) -> Field {
         Field {
             kind: "select",
             options,
@@ -803,7 +807,11 @@ impl Editing {
                     Field::check("stores_data", "医療情報を保存する", x.stores_data),
                     Field::opt("data_country", "保存場所（国）", &x.data_country),
                     Field::opt("data_provider", "保存先の事業者", &x.data_provider),
-                    Field::tri("within_japan_law", "国内法の執行が及ぶ場所", x.within_japan_law),
+                    Field::tri(
+                        "within_japan_law",
+                        "国内法の執行が及ぶ場所",
+                        x.within_japan_law,
+                    ),
                     Field::opt("note", "メモ", &x.note),
                 ],
             ),
@@ -816,7 +824,11 @@ impl Editing {
                         CertKind::ALL
                             .iter()
                             .map(|k| {
-                                (k.code().to_owned(), k.label_ja().to_owned(), k.code() == x.kind)
+                                (
+                                    k.code().to_owned(),
+                                    k.label_ja().to_owned(),
+                                    k.code() == x.kind,
+                                )
                             })
                             .collect(),
                     ),
@@ -924,9 +936,9 @@ pub async fn edit_part(
     let anchor = part_anchor(&part);
     let (o, actor) = (ctx.org.clone(), ctx.actor());
     if part == "documents" {
-        let received = p.date("received_on", "受領日")?.ok_or_else(|| {
-            AppError::BadRequest("受領日を入力してください。".to_owned())
-        })?;
+        let received = p
+            .date("received_on", "受領日")?
+            .ok_or_else(|| AppError::BadRequest("受領日を入力してください。".to_owned()))?;
         let meta = vs::DocumentMeta {
             form_version: p.opt("form_version"),
             received_on: received,

@@ -38,7 +38,10 @@ async fn gl2_body(app: App) {
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}] service");
     let (_, html) = staff.text(&page).await;
-    assert!(html.contains("id=\"gl2-latest\" data-verdict=\"\""), "[{be}]");
+    assert!(
+        html.contains("id=\"gl2-latest\" data-verdict=\"\""),
+        "[{be}]"
+    );
     assert!(html.contains("該当性チェックを始める"), "[{be}]");
     assert!(html.contains(SPEC_MISSING), "[{be}]");
 
@@ -46,7 +49,10 @@ async fn gl2_body(app: App) {
     let q = format!("/o/{a}/vendors/{vid}/gl2");
     let (st, html) = staff.text(&q).await;
     assert_eq!(st, StatusCode::OK, "[{be}]");
-    assert!(html.contains("id=\"q-relation\" class=\"reached\""), "[{be}]");
+    assert!(
+        html.contains("id=\"q-relation\" class=\"reached\""),
+        "[{be}]"
+    );
     assert!(
         html.contains("id=\"q-service\" class=\"unreached\" disabled"),
         "[{be}]"
@@ -58,7 +64,10 @@ async fn gl2_body(app: App) {
     let (_, html) = staff
         .text(&format!("{q}?step=1&relation=contract&handles=yes"))
         .await;
-    assert!(html.contains("id=\"q-service\" class=\"reached\""), "[{be}]");
+    assert!(
+        html.contains("id=\"q-service\" class=\"reached\""),
+        "[{be}]"
+    );
     assert!(
         html.contains("id=\"q-handles\" class=\"unreached\" disabled"),
         "[{be}]"
@@ -105,7 +114,10 @@ async fn gl2_body(app: App) {
     assert!(html.contains("2省GLの適用なし"), "[{be}]");
     assert!(html.contains("契約書で確認"), "[{be}]");
     assert!(!html.contains(SPEC_MISSING), "[{be}] resolved");
-    assert!(html.contains("SLA（サービスレベル合意書）を受領していません"), "[{be}]");
+    assert!(
+        html.contains("SLA（サービスレベル合意書）を受領していません"),
+        "[{be}]"
+    );
 
     // Answered again: remote maintenance with access to the data → 2省GL applies.
     let (_, html) = staff
@@ -114,7 +126,10 @@ async fn gl2_body(app: App) {
         ))
         .await;
     assert!(html.contains("data-verdict=\"applies\""), "[{be}]");
-    assert!(html.contains("医療に関する患者情報（個人識別情報）"), "[{be}]");
+    assert!(
+        html.contains("医療に関する患者情報（個人識別情報）"),
+        "[{be}]"
+    );
     let res = staff
         .post(
             &q,
@@ -136,7 +151,10 @@ async fn gl2_body(app: App) {
     assert!(html.contains("id=\"service-spec-expected\""), "[{be}]");
     assert!(html.contains("（未受領）"), "[{be}]");
     assert!(html.contains(SPEC_MISSING), "[{be}] reopened");
-    assert!(html.contains("2省GL 該当性チェックで「2省GLの適用あり」"), "[{be}]");
+    assert!(
+        html.contains("2省GL 該当性チェックで「2省GLの適用あり」"),
+        "[{be}]"
+    );
 
     // The questionnaire starts from the latest saved answers and lists the history.
     let (_, html) = staff.text(&q).await;
@@ -187,7 +205,11 @@ async fn gl2_body(app: App) {
             &[("relation", "sale_only")],
         )
         .await;
-    assert_eq!(res.status(), StatusCode::NOT_FOUND, "[{be}] other tenant's vendor");
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_FOUND,
+        "[{be}] other tenant's vendor"
+    );
 }
 
 #[test]

@@ -570,12 +570,13 @@ async fn edit_body(app: App) {
     for (part, fields) in [
         (
             "certifications",
-            vec![("kind", "isms"), ("expires_on", "2020-03-31"), ("cert_no", "IS 1")],
+            vec![
+                ("kind", "isms"),
+                ("expires_on", "2020-03-31"),
+                ("cert_no", "IS 1"),
+            ],
         ),
-        (
-            "services",
-            vec![("name", "外部保存"), ("stores_data", "1")],
-        ),
+        ("services", vec![("name", "外部保存"), ("stores_data", "1")]),
     ] {
         let res = staff
             .post(&format!("/o/{a}/vendors/{vid}/add/{part}"), &fields)
@@ -593,7 +594,10 @@ async fn edit_body(app: App) {
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}] doc");
     let (_, html) = staff.text(&page).await;
     assert!(html.contains("の有効期限が切れています"), "[{be}]");
-    assert!(html.contains("データの保存場所が確認されていません"), "[{be}]");
+    assert!(
+        html.contains("データの保存場所が確認されていません"),
+        "[{be}]"
+    );
     let id_of = |html: &str, part: &str| -> i64 {
         between(html, &format!("/edit/{part}/"), "\"")
             .and_then(|x| x.parse().ok())
@@ -609,7 +613,10 @@ async fn edit_body(app: App) {
     let edit = format!("/o/{a}/vendors/{vid}/edit/certifications/{cert}");
     let (st, form) = staff.text(&edit).await;
     assert_eq!(st, StatusCode::OK, "[{be}]");
-    assert!(form.contains("name=\"expires_on\" value=\"2020-03-31\""), "[{be}] {form}");
+    assert!(
+        form.contains("name=\"expires_on\" value=\"2020-03-31\""),
+        "[{be}] {form}"
+    );
     assert!(form.contains("<option value=\"isms\" selected>"), "[{be}]");
     assert!(form.contains("name=\"cert_no\" value=\"IS 1\""), "[{be}]");
     // A bad date names the field; nothing changes.
@@ -617,12 +624,21 @@ async fn edit_body(app: App) {
         .post(&edit, &[("kind", "isms"), ("expires_on", "いつか")])
         .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST, "[{be}]");
-    assert!(res.text().await.expect("body").contains("有効期限「いつか」"));
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("有効期限「いつか」")
+    );
     // Renewed (和暦 accepted): the finding resolves in the same request.
     let res = staff
         .post(
             &edit,
-            &[("kind", "isms"), ("expires_on", "R11.3.31"), ("cert_no", "IS 2")],
+            &[
+                ("kind", "isms"),
+                ("expires_on", "R11.3.31"),
+                ("cert_no", "IS 2"),
+            ],
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}]");
@@ -646,12 +662,18 @@ async fn edit_body(app: App) {
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}]");
     let (_, html) = staff.text(&page).await;
-    assert!(!html.contains("データの保存場所が確認されていません"), "[{be}]");
+    assert!(
+        !html.contains("データの保存場所が確認されていません"),
+        "[{be}]"
+    );
 
     // A document's metadata (the kind, version and file stay).
     let dedit = format!("/o/{a}/vendors/{vid}/edit/documents/{doc}");
     let (_, form) = staff.text(&dedit).await;
-    assert!(form.contains("種類・版・ファイルは変更できません"), "[{be}]");
+    assert!(
+        form.contains("種類・版・ファイルは変更できません"),
+        "[{be}]"
+    );
     let res = staff
         .post(
             &dedit,

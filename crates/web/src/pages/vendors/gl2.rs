@@ -117,7 +117,10 @@ pub async fn page(
     let answers = if q.iter().any(|(k, _)| k == "step") {
         answers_of(&q)
     } else {
-        history.first().map(|a| a.answers.clone()).unwrap_or_default()
+        history
+            .first()
+            .map(|a| a.answers.clone())
+            .unwrap_or_default()
     };
     let outcome = gl2::evaluate(&answers);
     let questions = gl2::QUESTIONS
@@ -136,7 +139,13 @@ pub async fn page(
                 choices: qu
                     .choices
                     .iter()
-                    .map(|c| (c.code, c.label, reached && given.map(String::as_str) == Some(c.code)))
+                    .map(|c| {
+                        (
+                            c.code,
+                            c.label,
+                            reached && given.map(String::as_str) == Some(c.code),
+                        )
+                    })
                     .collect(),
             }
         })
