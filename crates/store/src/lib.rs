@@ -18,6 +18,7 @@ pub mod directory_sources;
 pub mod evidence;
 pub mod findings;
 pub mod governance;
+pub mod gl2;
 pub mod incident;
 pub mod ledger;
 mod migrate;

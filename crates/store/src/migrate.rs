@@ -75,6 +75,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0015_access_posting_blocks.sql"),
         postgres: include_str!("../migrations/postgres/0015_access_posting_blocks.sql"),
     },
+    Migration {
+        name: "0016_gl2_applicability",
+        sqlite: include_str!("../migrations/sqlite/0016_gl2_applicability.sql"),
+        postgres: include_str!("../migrations/postgres/0016_gl2_applicability.sql"),
+    },
 ];
 
 pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {

@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::audit::{self, Change};
 use crate::evidence;
 use crate::orgs::Org;
-use crate::{Conn, Row, StoreError, now_us, params};
+use crate::{Conn, Row, StoreError, Value, now_us, params};
 
 /// The editable part of a vendor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
@@ -625,7 +625,8 @@ pub fn remove(
     )
 }
 
-trait HasId {
+/// A stored row's id.
+pub trait HasId {
     fn id(&self) -> i64;
 }
 impl HasId for Contract {
@@ -647,6 +648,156 @@ impl HasId for RemoteAccess {
     fn id(&self) -> i64 {
         self.id
     }
+}
+
+/// A contract, service, certification or remote-maintenance row: what [`update`] needs to
+/// change any of them with one code path (the editable columns and their values, and how
+/// to read the vendor's rows back for the before/after of the audit entry).
+pub trait PartRow: HasId + Serialize + Sized {
+    const PART: Part;
+    /// The editable columns and the row's values for them, in the same order.
+    fn editable(&self) -> (&'static [&'static str], Vec<Value>);
+    /// The vendor's rows of this kind.
+    fn rows(conn: &mut Conn, org: &Org, vendor_id: i64) -> Result<Vec<Self>, StoreError>;
+}
+
+impl PartRow for Contract {
+    const PART: Part = Part::Contract;
+    fn editable(&self) -> (&'static [&'static str], Vec<Value>) {
+        (
+            &["title", "contract_no", "start_date", "end_date", "scope"],
+            vec![
+                self.title.trim().into(),
+                self.contract_no.clone().into(),
+                self.start_date.clone().into(),
+                self.end_date.clone().into(),
+                self.scope.clone().into(),
+            ],
+        )
+    }
+    fn rows(conn: &mut Conn, org: &Org, vendor_id: i64) -> Result<Vec<Self>, StoreError> {
+        contracts(conn, org, Some(vendor_id))
+    }
+}
+
+impl PartRow for Service {
+    const PART: Part = Part::Service;
+    fn editable(&self) -> (&'static [&'static str], Vec<Value>) {
+        (
+            &[
+                "name",
+                "stores_data",
+                "data_country",
+                "data_provider",
+                "within_japan_law",
+                "note",
+            ],
+            vec![
+                self.name.trim().into(),
+                self.stores_data.into(),
+                self.data_country.clone().into(),
+                self.data_provider.clone().into(),
+                self.within_japan_law.into(),
+                self.note.clone().into(),
+            ],
+        )
+    }
+    fn rows(conn: &mut Conn, org: &Org, vendor_id: i64) -> Result<Vec<Self>, StoreError> {
+        services(conn, org, Some(vendor_id))
+    }
+}
+
+impl PartRow for Certification {
+    const PART: Part = Part::Certification;
+    fn editable(&self) -> (&'static [&'static str], Vec<Value>) {
+        (
+            &["kind", "name", "scope", "cert_no", "expires_on"],
+            vec![
+                self.kind.as_str().into(),
+                self.name.trim().into(),
+                self.scope.clone().into(),
+                self.cert_no.clone().into(),
+                self.expires_on.clone().into(),
+            ],
+        )
+    }
+    fn rows(conn: &mut Conn, org: &Org, vendor_id: i64) -> Result<Vec<Self>, StoreError> {
+        certifications(conn, org, Some(vendor_id))
+    }
+}
+
+impl PartRow for RemoteAccess {
+    const PART: Part = Part::Remote;
+    fn editable(&self) -> (&'static [&'static str], Vec<Value>) {
+        (
+            &[
+                "target",
+                "method",
+                "allowed_persons",
+                "logs_kept",
+                "log_location",
+            ],
+            vec![
+                self.target.trim().into(),
+                self.method.clone().into(),
+                self.allowed_persons.clone().into(),
+                self.logs_kept.into(),
+                self.log_location.clone().into(),
+            ],
+        )
+    }
+    fn rows(conn: &mut Conn, org: &Org, vendor_id: i64) -> Result<Vec<Self>, StoreError> {
+        remote(conn, org, Some(vendor_id))
+    }
+}
+
+/// Changes a contract, service, certification or remote-maintenance row of a vendor (the
+/// row's `id`; its `vendor_id` is ignored), audited as `vendor.{part}.update` with before
+/// and after. NotFound when the row is not the vendor's.
+pub fn update<T: PartRow>(
+    conn: &mut Conn,
+    org: &Org,
+    actor: &str,
+    vendor_id: i64,
+    row: &T,
+) -> Result<T, StoreError> {
+    let v = require(conn, org, vendor_id)?;
+    let id = row.id();
+    let find = |rows: Vec<T>| {
+        rows.into_iter()
+            .find(|r| r.id() == id)
+            .ok_or_else(|| StoreError::NotFound(format!("row {id}")))
+    };
+    let before = find(T::rows(conn, org, v.id)?)?;
+    let (columns, values) = row.editable();
+    let set: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ${}", i + 4))
+        .collect();
+    let mut params: Vec<Value> = vec![org.id.0.into(), v.id.into(), id.into()];
+    params.extend(values);
+    conn.execute(
+        &format!(
+            "UPDATE {} SET {} WHERE org_id = $1 AND vendor_id = $2 AND id = $3",
+            T::PART.table(),
+            set.join(", ")
+        ),
+        &params,
+    )?;
+    let after = find(T::rows(conn, org, v.id)?)?;
+    record_part(
+        conn,
+        org,
+        actor,
+        &v,
+        &format!("vendor.{}.update", T::PART.event()),
+        &Change {
+            before: Some(&before),
+            after: Some(&after),
+        },
+    )?;
+    Ok(after)
 }
 
 fn json_of<T: HasId + Serialize>(rows: Vec<T>, id: i64) -> Result<serde_json::Value, StoreError> {
@@ -959,6 +1110,63 @@ pub fn withdraw_document(
     }
     record_part(conn, org, actor, &v, "vendor.document.withdraw", &doc)?;
     Ok(doc)
+}
+
+/// The editable metadata of a received document (its kind, version and file stay: a new
+/// file is a new version).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentMeta {
+    pub form_version: Option<String>,
+    /// YYYY-MM-DD
+    pub received_on: String,
+    pub note: Option<String>,
+}
+
+/// Changes a document's form version, 受領日 and note, audited as `vendor.document.update`
+/// with before and after. NotFound when not the vendor's; Conflict when withdrawn (a
+/// withdrawn record stays as it was).
+pub fn update_document(
+    conn: &mut Conn,
+    org: &Org,
+    actor: &str,
+    vendor_id: i64,
+    id: i64,
+    m: &DocumentMeta,
+) -> Result<Document, StoreError> {
+    let v = require(conn, org, vendor_id)?;
+    let before = document(conn, org, id)?
+        .filter(|d| d.vendor_id == v.id)
+        .ok_or_else(|| StoreError::NotFound(format!("document {id}")))?;
+    if !before.is_current() {
+        return Err(StoreError::Conflict(
+            "取り下げた書類は編集できません。".to_owned(),
+        ));
+    }
+    conn.execute(
+        "UPDATE vendor_documents SET form_version = $3, received_on = $4, note = $5 \
+         WHERE org_id = $1 AND id = $2",
+        params![
+            org.id.0,
+            id,
+            m.form_version.clone(),
+            m.received_on.as_str(),
+            m.note.clone()
+        ],
+    )?;
+    let after =
+        document(conn, org, id)?.ok_or_else(|| StoreError::NotFound(format!("document {id}")))?;
+    record_part(
+        conn,
+        org,
+        actor,
+        &v,
+        "vendor.document.update",
+        &Change {
+            before: Some(&before),
+            after: Some(&after),
+        },
+    )?;
+    Ok(after)
 }
 
 /// One row of the responsibility matrix.

@@ -412,3 +412,205 @@ fn completed_vendor_form_on_the_server_is_found() {
         );
     }
 }
+
+#[test]
+fn vendor_parts_and_document_metadata_are_edited_with_before_and_after() {
+    for db in testing::all() {
+        let b = db.backend;
+        let mut c = db.store.conn().expect("conn");
+        let org = orgs::create(&mut c, &OrgProfile::new("試験医院", OrgKind::Clinic)).expect("org");
+        let v = vendors::save(&mut c, &org, "u", None, &vendor("A社")).expect("v");
+        let w = vendors::save(&mut c, &org, "u", None, &vendor("B社")).expect("w");
+        let cert = vendors::add_certification(
+            &mut c,
+            &org,
+            "u",
+            v.id,
+            &Certification {
+                id: 0,
+                vendor_id: 0,
+                kind: "isms".into(),
+                name: "ISMS".into(),
+                scope: None,
+                cert_no: Some("IS 1".into()),
+                expires_on: Some("2020-03-31".into()),
+            },
+        )
+        .expect("cert");
+        let changed = c
+            .transaction(|c| {
+                vendors::update(
+                    c,
+                    &org,
+                    "editor",
+                    v.id,
+                    &Certification {
+                        expires_on: Some("2029-03-31".into()),
+                        name: " ISMS（全社） ".into(),
+                        vendor_id: 999,
+                        ..cert.clone()
+                    },
+                )
+            })
+            .expect("update");
+        assert_eq!(changed.expires_on.as_deref(), Some("2029-03-31"), "{b}");
+        assert_eq!(changed.name, "ISMS（全社）");
+        assert_eq!(changed.vendor_id, v.id, "{b} vendor kept");
+        assert_eq!(changed.cert_no.as_deref(), Some("IS 1"));
+        // Another vendor's id in the path: not found, nothing changes.
+        assert!(matches!(
+            vendors::update(&mut c, &org, "u", w.id, &changed),
+            Err(StoreError::NotFound(_))
+        ));
+        let svc = vendors::add_service(
+            &mut c,
+            &org,
+            "u",
+            v.id,
+            &Service {
+                id: 0,
+                vendor_id: 0,
+                name: "保存".into(),
+                stores_data: true,
+                data_country: None,
+                data_provider: None,
+                within_japan_law: None,
+                note: None,
+            },
+        )
+        .expect("svc");
+        let svc = vendors::update(
+            &mut c,
+            &org,
+            "u",
+            v.id,
+            &Service {
+                within_japan_law: Some(true),
+                data_country: Some("日本".into()),
+                stores_data: false,
+                ..svc
+            },
+        )
+        .expect("svc update");
+        assert_eq!(svc.within_japan_law, Some(true), "{b}");
+        assert!(!svc.stores_data);
+        let con = vendors::add_contract(
+            &mut c,
+            &org,
+            "u",
+            v.id,
+            &Contract {
+                id: 0,
+                vendor_id: 0,
+                title: "保守".into(),
+                contract_no: None,
+                start_date: None,
+                end_date: None,
+                scope: None,
+            },
+        )
+        .expect("contract");
+        let con = vendors::update(
+            &mut c,
+            &org,
+            "u",
+            v.id,
+            &Contract {
+                end_date: Some("2027-03-31".into()),
+                ..con
+            },
+        )
+        .expect("contract update");
+        assert_eq!(con.end_date.as_deref(), Some("2027-03-31"));
+        let rem = vendors::add_remote(
+            &mut c,
+            &org,
+            "u",
+            v.id,
+            &RemoteAccess {
+                id: 0,
+                vendor_id: 0,
+                target: "VPN".into(),
+                method: None,
+                allowed_persons: None,
+                logs_kept: None,
+                log_location: None,
+            },
+        )
+        .expect("remote");
+        let rem = vendors::update(
+            &mut c,
+            &org,
+            "u",
+            v.id,
+            &RemoteAccess {
+                logs_kept: Some(false),
+                ..rem
+            },
+        )
+        .expect("remote update");
+        assert_eq!(rem.logs_kept, Some(false), "{b}");
+
+        // Document metadata; a withdrawn document is not edited.
+        let doc = vendors::add_document(
+            &mut c,
+            &org,
+            "u",
+            v.id,
+            &NewDocument {
+                kind: "mds_sds",
+                form_version: None,
+                received_on: "2026-04-01",
+                file: None,
+                note: None,
+            },
+        )
+        .expect("doc");
+        let meta = vendors::DocumentMeta {
+            form_version: Some("Ver.5.0".into()),
+            received_on: "2026-05-01".into(),
+            note: Some("紙で受領".into()),
+        };
+        let doc2 = vendors::update_document(&mut c, &org, "u", v.id, doc.id, &meta).expect("meta");
+        assert_eq!(doc2.received_on, "2026-05-01", "{b}");
+        assert_eq!(doc2.version, doc.version);
+        assert!(matches!(
+            vendors::update_document(&mut c, &org, "u", w.id, doc.id, &meta),
+            Err(StoreError::NotFound(_))
+        ));
+        vendors::withdraw_document(&mut c, &org, "u", v.id, doc.id, "誤登録").expect("withdraw");
+        assert!(matches!(
+            vendors::update_document(&mut c, &org, "u", v.id, doc.id, &meta),
+            Err(StoreError::Conflict(_))
+        ));
+
+        // Audited with before and after.
+        let entries = ledger::list(
+            &mut c,
+            org.id,
+            &EntryQuery {
+                kind_prefix: Some("vendor.certification.update".into()),
+                ..EntryQuery::default()
+            },
+        )
+        .expect("ledger");
+        assert_eq!(entries.len(), 1, "{b}");
+        let p: serde_json::Value = serde_json::from_slice(&entries[0].payload).expect("json");
+        assert_eq!(p["before"]["expires_on"], "2020-03-31", "{b}");
+        assert_eq!(p["after"]["expires_on"], "2029-03-31");
+        assert_eq!(p["vendor"], "A社");
+        let kinds: Vec<String> = ledger::list(&mut c, org.id, &EntryQuery::default())
+            .expect("ledger")
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        for k in [
+            "vendor.service.update",
+            "vendor.contract.update",
+            "vendor.remote_access.update",
+            "vendor.document.update",
+        ] {
+            assert!(kinds.iter().any(|x| x == k), "{b} {k}");
+        }
+    }
+}

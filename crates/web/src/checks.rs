@@ -500,6 +500,8 @@ pub fn vendor_inputs(conn: &mut Conn, org: &Org) -> Result<VendorInputs, CheckEr
     let remote = vs::remote(conn, org, None)?;
     let sys_links = vs::system_links(conn, org)?;
     let asset_links = vs::asset_links(conn, org)?;
+    // The latest 2省GL 該当性チェック decides whether the サービス仕様適合開示書 is expected.
+    let gl2 = anzen_store::gl2::latest(conn, org)?;
     let jst = jiff::tz::TimeZone::fixed(jiff::tz::offset(9));
     let mut vendors = Vec::with_capacity(list.len());
     for v in &list {
@@ -563,6 +565,10 @@ pub fn vendor_inputs(conn: &mut Conn, org: &Org) -> Result<VendorInputs, CheckEr
                     logs_kept: r.logs_kept,
                 })
                 .collect(),
+            gl2: gl2
+                .iter()
+                .find(|a| a.vendor_id == v.id)
+                .and_then(|a| anzen_core::rules::gl2::Verdict::parse(&a.outcome)),
         });
     }
     let rows = vs::matrix(conn, org, None)?;

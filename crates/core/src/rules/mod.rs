@@ -6,5 +6,6 @@ pub mod accounts;
 pub mod assets;
 pub mod bcp;
 pub mod governance;
+pub mod gl2;
 pub mod incident;
 pub mod vendors;

@@ -37,6 +37,7 @@ use anzen_catalog::evidence::{AutoAnswer, EvidenceRule, Facts, Suggestion};
 use jiff::civil::Date;
 use serde_json::json;
 
+use super::gl2::Verdict;
 use crate::finding::{NewFinding, Severity};
 
 /// Rule ids this module produces start with this (for reconciling).
@@ -343,6 +344,8 @@ pub struct Vendor {
     pub certifications: Vec<Certification>,
     pub services: Vec<Service>,
     pub remote: Vec<RemoteAccess>,
+    /// The latest 2省GL 該当性チェック ([`super::gl2`]); None = never assessed.
+    pub gl2: Option<Verdict>,
 }
 
 /// Who owns a duty.
@@ -445,18 +448,40 @@ impl Make<'_> {
 }
 
 /// Which documents are required from `v`: MDS/SDS and 事業者確認用 from a vendor that
-/// provides anything; サービス仕様適合開示書 and SLA too when one of its services keeps data.
+/// provides anything; the SLA when one of its services keeps data; the サービス仕様適合開示書
+/// according to the 2省GL 該当性チェック ([`service_spec_expected`]).
 pub fn required_documents(v: &Vendor) -> Vec<DocKind> {
     let mut out = Vec::new();
     if v.provides > 0 || !v.services.is_empty() || !v.remote.is_empty() {
         out.push(DocKind::MdsSds);
         out.push(DocKind::VendorChecklist);
     }
-    if v.services.iter().any(|s| s.stores_data) {
+    if service_spec_expected(v) {
         out.push(DocKind::ServiceSpec);
+    }
+    if v.services.iter().any(|s| s.stores_data) {
         out.push(DocKind::Sla);
     }
     out
+}
+
+/// Whether the サービス仕様適合開示書 is expected from `v`. It is the 2省GL's disclosure, so
+/// it follows the 2省GL 該当性チェック:
+///
+/// - 2省GLの適用あり → expected, whatever services are recorded (the check found that the
+///   vendor handles 医療情報 under a contract, e.g. by remote maintenance, which a service
+///   list need not show).
+/// - 適用なし / PHR指針の対象 → not expected: a vendor outside the 2省GL has no such
+///   disclosure to give (seed 004 §2-1 ①③).
+/// - 要確認 or never assessed → as before the check existed: expected when one of its
+///   services keeps the facility's data (such a service usually is in scope, and asking
+///   costs less than missing it).
+pub fn service_spec_expected(v: &Vendor) -> bool {
+    match v.gl2 {
+        Some(Verdict::Applies) => true,
+        Some(Verdict::NotApplicable | Verdict::PhrGuideline) => false,
+        Some(Verdict::NeedsReview) | None => v.services.iter().any(|s| s.stores_data),
+    }
 }
 
 fn vendor_findings(v: &Vendor, opts: &Options, today: Date, out: &mut Vec<NewFinding>) {
@@ -478,10 +503,15 @@ fn vendor_findings(v: &Vendor, opts: &Options, today: Date, out: &mut Vec<NewFin
                     item: ITEM_DISCLOSURE,
                     title: format!("{name}: {}を受領していません", kind.label_ja()),
                     message: format!(
-                        "事業者「{name}」から{}を受領した記録がありません。事業者に提出を依頼し、受領したら受領日とファイルを登録してください。",
-                        kind.label_ja()
+                        "事業者「{name}」から{}を受領した記録がありません。{}事業者に提出を依頼し、受領したら受領日とファイルを登録してください。",
+                        kind.label_ja(),
+                        if kind == DocKind::ServiceSpec && v.gl2 == Some(Verdict::Applies) {
+                            "2省GL 該当性チェックで「2省GLの適用あり」と判断された事業者です。"
+                        } else {
+                            ""
+                        }
                     ),
-                    evidence: json!({ "vendor": name, "document": kind.code() }),
+                    evidence: json!({ "vendor": name, "document": kind.code(), "gl2": v.gl2.map(Verdict::code) }),
                 }
                 .build(),
             ),
@@ -934,6 +964,7 @@ mod tests {
             certifications: vec![],
             services: vec![],
             remote: vec![],
+            gl2: None,
         }
     }
 
@@ -1012,6 +1043,49 @@ mod tests {
             });
         }
         assert!(run(&[v], &[]).is_empty());
+    }
+
+    #[test]
+    fn service_spec_follows_the_2gl_check() {
+        let storing = Service {
+            name: "クラウド電子カルテ".into(),
+            stores_data: true,
+            country: Some("日本".into()),
+            provider: None,
+            within_japan_law: Some(true),
+        };
+        let missing = |v: &Vendor| -> Vec<String> {
+            run(std::slice::from_ref(v), &[])
+                .into_iter()
+                .filter(|f| f.rule == DOC_MISSING)
+                .map(|f| f.key)
+                .collect()
+        };
+        // Not assessed or 要確認: a data-storing service asks for it (as before).
+        let mut v = vendor("クラウド社");
+        v.services.push(storing.clone());
+        for gl2 in [None, Some(Verdict::NeedsReview)] {
+            v.gl2 = gl2;
+            assert!(service_spec_expected(&v), "{gl2:?}");
+            assert!(missing(&v).iter().any(|k| k.ends_with("/service_spec")));
+        }
+        // Outside the 2省GL: not asked for, the SLA still is.
+        for gl2 in [Verdict::NotApplicable, Verdict::PhrGuideline] {
+            v.gl2 = Some(gl2);
+            assert!(!service_spec_expected(&v));
+            let m = missing(&v);
+            assert!(!m.iter().any(|k| k.ends_with("/service_spec")), "{gl2:?}");
+            assert!(m.iter().any(|k| k.ends_with("/sla")));
+        }
+        // 2省GL applies: asked for even without a data-storing service (e.g. maintenance).
+        let mut m = vendor("保守社");
+        assert!(missing(&m).is_empty());
+        m.gl2 = Some(Verdict::Applies);
+        assert_eq!(
+            missing(&m),
+            vec!["vendor.document_missing/vendor:保守社/service_spec".to_owned()]
+        );
+        assert!(!required_documents(&m).contains(&DocKind::Sla));
     }
 
     #[test]

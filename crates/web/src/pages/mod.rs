@@ -269,10 +269,18 @@ fn vendor_routes() -> Router<AppState> {
         )
         .route("/o/{org}/vendors/{id}/add/{part}", post(vendors::add_part))
         .route(
+            "/o/{org}/vendors/{id}/edit/{part}/{row}",
+            get(vendors::edit_part_page).post(vendors::edit_part),
+        )
+        .route(
             "/o/{org}/vendors/{id}/remove/{part}/{row}",
             post(vendors::remove_part),
         )
         .route("/o/{org}/vendors/{id}/links", post(vendors::set_links))
+        .route(
+            "/o/{org}/vendors/{id}/gl2",
+            get(vendors::gl2::page).post(vendors::gl2::save),
+        )
         .route(
             "/o/{org}/vendors/{id}/documents",
             post(vendors::upload_doc).layer(DefaultBodyLimit::max(vendors::BODY_LIMIT)),

@@ -8,9 +8,11 @@
 //! The vendor's own view (`/o/{vendor_org}/clients…`) is in [`shared`]: a vendor record
 //! linked to a vendor organisation on this server is what the facility shares with it.
 
+pub mod gl2;
 pub mod shared;
 
 use anzen_core::calendar::{parse_date, wareki};
+use anzen_core::rules::gl2::Verdict;
 use anzen_core::rules::vendors::{CertKind, DocKind, Duty, concerns_vendor, matrix_subject};
 use anzen_core::{Action, OrgId, OrgKind};
 use anzen_store::accounts::{self, System};
@@ -448,6 +450,12 @@ struct DetailPage {
     cert_kinds: Vec<(&'static str, &'static str)>,
     today: String,
     can_edit: bool,
+    /// The latest 2省GL 該当性チェック, if any.
+    gl2_latest: Option<gl2::HistoryLine>,
+    /// Its verdict code ("" when never assessed).
+    gl2_code: &'static str,
+    /// A current サービス仕様適合開示書 is on file.
+    service_spec_received: bool,
 }
 
 /// `GET /o/{org}/vendors/{id}`
@@ -471,6 +479,7 @@ pub async fn detail(
         Vec<(i64, String, bool)>,
         Vec<DutyLine>,
         Vec<Finding>,
+        Option<anzen_store::gl2::Assessment>,
     );
     let loaded: Loaded = state
         .db(move |c| {
@@ -499,6 +508,7 @@ pub async fn detail(
                 .collect();
             let duties = duty_lines(&vs::matrix(c, &o, None)?, &systems, v.id);
             let open = findings_store::list(c, &o, true)?;
+            let gl2_latest = anzen_store::gl2::history(c, &o, v.id)?.into_iter().next();
             Ok((
                 v.clone(),
                 vendor_orgs,
@@ -511,6 +521,7 @@ pub async fn detail(
                 assets,
                 duties,
                 open,
+                gl2_latest,
             ))
         })
         .await?;
@@ -526,7 +537,11 @@ pub async fn detail(
         assets,
         duties,
         open,
+        gl2_latest,
     ) = loaded;
+    let service_spec_received = docs
+        .iter()
+        .any(|d| d.kind == DocKind::ServiceSpec.code() && d.is_current());
     let findings = vendor_findings(&open, &vendor)
         .into_iter()
         .map(finding_line)
@@ -554,8 +569,99 @@ pub async fn detail(
             .collect(),
         today: today_jst().to_string(),
         can_edit: ctx.role.can(Action::EditRecords),
+        gl2_code: gl2_latest
+            .as_ref()
+            .and_then(|a| Verdict::parse(&a.outcome))
+            .map_or("", Verdict::code),
+        gl2_latest: gl2_latest.as_ref().map(gl2::history_line),
+        service_spec_received,
         vendor,
     })
+}
+
+/// A contract, service, certification or remote-maintenance row read from a posted form
+/// (the same fields for adding and editing).
+enum PartData {
+    C(Contract),
+    S(Service),
+    Cert(Certification),
+    R(RemoteAccess),
+}
+
+impl PartData {
+    /// Reads the form of `part` for row `row_id` (0 when adding) of vendor `vendor_id`.
+    fn from_form(part: Part, vendor_id: i64, row_id: i64, p: &Pairs) -> Result<Self, AppError> {
+        let required = |name: &str, label: &str| -> Result<String, AppError> {
+            p.opt(name)
+                .ok_or_else(|| AppError::BadRequest(format!("{label}を入力してください。")))
+        };
+        Ok(match part {
+            Part::Contract => PartData::C(Contract {
+                id: row_id,
+                vendor_id,
+                title: required("title", "契約名")?,
+                contract_no: p.opt("contract_no"),
+                start_date: p.date("start_date", "契約開始日")?,
+                end_date: p.date("end_date", "契約終了日")?,
+                scope: p.opt("scope"),
+            }),
+            Part::Service => PartData::S(Service {
+                id: row_id,
+                vendor_id,
+                name: required("name", "サービス名")?,
+                stores_data: p.get("stores_data") == "1",
+                data_country: p.opt("data_country"),
+                data_provider: p.opt("data_provider"),
+                within_japan_law: p.tri("within_japan_law"),
+                note: p.opt("note"),
+            }),
+            Part::Certification => {
+                let kind = CertKind::parse(p.get("kind")).ok_or_else(|| {
+                    AppError::BadRequest("認証の種類を選んでください。".to_owned())
+                })?;
+                PartData::Cert(Certification {
+                    id: row_id,
+                    vendor_id,
+                    kind: kind.code().to_owned(),
+                    name: p.opt("name").unwrap_or_else(|| kind.label_ja().to_owned()),
+                    scope: p.opt("scope"),
+                    cert_no: p.opt("cert_no"),
+                    expires_on: p.date("expires_on", "有効期限")?,
+                })
+            }
+            Part::Remote => PartData::R(RemoteAccess {
+                id: row_id,
+                vendor_id,
+                target: required("target", "対象の機器・システム")?,
+                method: p.opt("method"),
+                allowed_persons: p.opt("allowed_persons"),
+                logs_kept: p.tri("logs_kept"),
+                log_location: p.opt("log_location"),
+            }),
+        })
+    }
+
+    /// Adds the row (`update` false) or changes it, audited by the store.
+    fn store(
+        &self,
+        c: &mut anzen_store::Conn,
+        o: &orgs::Org,
+        actor: &str,
+        vendor_id: i64,
+        update: bool,
+    ) -> Result<(), AppError> {
+        match (self, update) {
+            (PartData::C(x), false) => drop(vs::add_contract(c, o, actor, vendor_id, x)?),
+            (PartData::S(x), false) => drop(vs::add_service(c, o, actor, vendor_id, x)?),
+            (PartData::Cert(x), false) => drop(vs::add_certification(c, o, actor, vendor_id, x)?),
+            (PartData::R(x), false) => drop(vs::add_remote(c, o, actor, vendor_id, x)?),
+            (PartData::C(x), true) => drop(vs::update(c, o, actor, vendor_id, x)?),
+            (PartData::S(x), true) => drop(vs::update(c, o, actor, vendor_id, x)?),
+            (PartData::Cert(x), true) => drop(vs::update(c, o, actor, vendor_id, x)?),
+            (PartData::R(x), true) => drop(vs::update(c, o, actor, vendor_id, x)?),
+        }
+        Ok(())
+    }
 }
 
 /// `POST /o/{org}/vendors/{id}/add/{part}`: adds a contract, service, certification or
@@ -570,73 +676,293 @@ pub async fn add_part(
     let p = Pairs(pairs);
     edit_ctx(&ctx, &p)?;
     let part = Part::parse(&part).ok_or(AppError::NotFound)?;
-    let required = |name: &str, label: &str| -> Result<String, AppError> {
-        p.opt(name)
-            .ok_or_else(|| AppError::BadRequest(format!("{label}を入力してください。")))
-    };
-    enum Row {
-        C(Contract),
-        S(Service),
-        Cert(Certification),
-        R(RemoteAccess),
-    }
-    let row = match part {
-        Part::Contract => Row::C(Contract {
-            id: 0,
-            vendor_id: id,
-            title: required("title", "契約名")?,
-            contract_no: p.opt("contract_no"),
-            start_date: p.date("start_date", "契約開始日")?,
-            end_date: p.date("end_date", "契約終了日")?,
-            scope: p.opt("scope"),
-        }),
-        Part::Service => Row::S(Service {
-            id: 0,
-            vendor_id: id,
-            name: required("name", "サービス名")?,
-            stores_data: p.get("stores_data") == "1",
-            data_country: p.opt("data_country"),
-            data_provider: p.opt("data_provider"),
-            within_japan_law: p.tri("within_japan_law"),
-            note: p.opt("note"),
-        }),
-        Part::Certification => {
-            let kind = CertKind::parse(p.get("kind"))
-                .ok_or_else(|| AppError::BadRequest("認証の種類を選んでください。".to_owned()))?;
-            Row::Cert(Certification {
-                id: 0,
-                vendor_id: id,
-                kind: kind.code().to_owned(),
-                name: p.opt("name").unwrap_or_else(|| kind.label_ja().to_owned()),
-                scope: p.opt("scope"),
-                cert_no: p.opt("cert_no"),
-                expires_on: p.date("expires_on", "有効期限")?,
-            })
-        }
-        Part::Remote => Row::R(RemoteAccess {
-            id: 0,
-            vendor_id: id,
-            target: required("target", "対象の機器・システム")?,
-            method: p.opt("method"),
-            allowed_persons: p.opt("allowed_persons"),
-            logs_kept: p.tri("logs_kept"),
-            log_location: p.opt("log_location"),
-        }),
-    };
+    let row = PartData::from_form(part, id, 0, &p)?;
     let (o, actor) = (ctx.org.clone(), ctx.actor());
     state
         .tx(move |c| {
-            match &row {
-                Row::C(x) => drop(vs::add_contract(c, &o, &actor, id, x)?),
-                Row::S(x) => drop(vs::add_service(c, &o, &actor, id, x)?),
-                Row::Cert(x) => drop(vs::add_certification(c, &o, &actor, id, x)?),
-                Row::R(x) => drop(vs::add_remote(c, &o, &actor, id, x)?),
-            }
+            row.store(c, &o, &actor, id, false)?;
             checks::check_vendors(c, &o, &actor, today_jst())?;
             Ok(())
         })
         .await?;
     Ok(Redirect::to(&format!("/o/{org}/vendors/{id}")).into_response())
+}
+
+/// One field of the generic edit form of a vendor's row.
+pub struct Field {
+    pub name: &'static str,
+    pub label: &'static str,
+    /// `text`, `checkbox` or `select`.
+    pub kind: &'static str,
+    pub value: String,
+    pub required: bool,
+    /// For a select: value, label, selected.
+    pub options: Vec<(String, String, bool)>,
+}
+
+impl Field {
+    fn text(name: &'static str, label: &'static str, value: &str, required: bool) -> Field {
+        Field {
+            name,
+            label,
+            kind: "text",
+            value: value.to_owned(),
+            required,
+            options: Vec::new(),
+        }
+    }
+
+    fn opt(name: &'static str, label: &'static str, value: &Option<String>) -> Field {
+        Field::text(name, label, value.as_deref().unwrap_or_default(), false)
+    }
+
+    fn check(name: &'static str, label: &'static str, on: bool) -> Field {
+        Field {
+            kind: "checkbox",
+            ..Field::text(name, label, if on { "1" } else { "" }, false)
+        }
+    }
+
+    fn select(
+        name: &'static str,
+        label: &'static str,
+        options: Vec<(String, String, bool)>,
+    ) -> Field {
+        Field {
+            kind: "select",
+            options,
+            ..Field::text(name, label, "", false)
+        }
+    }
+
+    /// はい/いいえ/未確認, as the add forms post it (`yes`, `no`, "").
+    fn tri(name: &'static str, label: &'static str, v: Option<bool>) -> Field {
+        let o = |code: &str, l: &str, on: bool| (code.to_owned(), l.to_owned(), on);
+        Field::select(
+            name,
+            label,
+            vec![
+                o("", "未確認", v.is_none()),
+                o("yes", "はい", v == Some(true)),
+                o("no", "いいえ", v == Some(false)),
+            ],
+        )
+    }
+}
+
+/// A row being edited: one of the parts, or a document's metadata.
+enum Editing {
+    Part(PartData),
+    Doc(Document),
+}
+
+impl Editing {
+    /// Loads row `row` of `part` (`contracts`, `services`, `certifications`, `remote`,
+    /// `documents`) of vendor `vendor_id`; NotFound when it is not the vendor's.
+    fn load(
+        c: &mut anzen_store::Conn,
+        o: &orgs::Org,
+        vendor_id: i64,
+        part: &str,
+        row: i64,
+    ) -> Result<Editing, AppError> {
+        fn pick<T: vs::HasId>(rows: Vec<T>, id: i64) -> Result<T, AppError> {
+            rows.into_iter()
+                .find(|r| r.id() == id)
+                .ok_or(AppError::NotFound)
+        }
+        let v = Some(vendor_id);
+        Ok(match part {
+            "documents" => Editing::Doc(
+                vs::document(c, o, row)?
+                    .filter(|d| d.vendor_id == vendor_id)
+                    .ok_or(AppError::NotFound)?,
+            ),
+            _ => Editing::Part(match Part::parse(part).ok_or(AppError::NotFound)? {
+                Part::Contract => PartData::C(pick(vs::contracts(c, o, v)?, row)?),
+                Part::Service => PartData::S(pick(vs::services(c, o, v)?, row)?),
+                Part::Certification => PartData::Cert(pick(vs::certifications(c, o, v)?, row)?),
+                Part::Remote => PartData::R(pick(vs::remote(c, o, v)?, row)?),
+            }),
+        })
+    }
+
+    /// The form's heading and fields, pre-filled (the same names as the add forms).
+    fn form(&self) -> (&'static str, Vec<Field>) {
+        match self {
+            Editing::Part(PartData::C(x)) => (
+                "契約",
+                vec![
+                    Field::text("title", "契約名", &x.title, true),
+                    Field::opt("contract_no", "契約番号", &x.contract_no),
+                    Field::opt("start_date", "開始日", &x.start_date),
+                    Field::opt("end_date", "終了日", &x.end_date),
+                    Field::opt("scope", "委託範囲", &x.scope),
+                ],
+            ),
+            Editing::Part(PartData::S(x)) => (
+                "サービスとデータの保存場所",
+                vec![
+                    Field::text("name", "サービス名", &x.name, true),
+                    Field::check("stores_data", "医療情報を保存する", x.stores_data),
+                    Field::opt("data_country", "保存場所（国）", &x.data_country),
+                    Field::opt("data_provider", "保存先の事業者", &x.data_provider),
+                    Field::tri(
+                        "within_japan_law",
+                        "国内法の執行が及ぶ場所",
+                        x.within_japan_law,
+                    ),
+                    Field::opt("note", "メモ", &x.note),
+                ],
+            ),
+            Editing::Part(PartData::Cert(x)) => (
+                "第三者認証",
+                vec![
+                    Field::select(
+                        "kind",
+                        "種類",
+                        CertKind::ALL
+                            .iter()
+                            .map(|k| {
+                                (
+                                    k.code().to_owned(),
+                                    k.label_ja().to_owned(),
+                                    k.code() == x.kind,
+                                )
+                            })
+                            .collect(),
+                    ),
+                    Field::text("name", "名称", &x.name, false),
+                    Field::opt("scope", "範囲", &x.scope),
+                    Field::opt("cert_no", "登録番号", &x.cert_no),
+                    Field::opt("expires_on", "有効期限", &x.expires_on),
+                ],
+            ),
+            Editing::Part(PartData::R(x)) => (
+                "リモートメンテナンス",
+                vec![
+                    Field::text("target", "対象の機器・システム", &x.target, true),
+                    Field::opt("method", "接続方法", &x.method),
+                    Field::opt("allowed_persons", "接続を許可された者", &x.allowed_persons),
+                    Field::tri("logs_kept", "作業ログの取得", x.logs_kept),
+                    Field::opt("log_location", "ログの保管場所", &x.log_location),
+                ],
+            ),
+            Editing::Doc(d) => (
+                "受領した書類",
+                vec![
+                    Field::opt("form_version", "様式の版", &d.form_version),
+                    Field::text("received_on", "受領日", &d.received_on, true),
+                    Field::opt("note", "メモ", &d.note),
+                ],
+            ),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "vendor_part_edit.html")]
+struct EditPage {
+    layout: Layout,
+    org: i64,
+    vendor: Vendor,
+    action: String,
+    heading: &'static str,
+    /// What is not editable here (a document's kind, version and file).
+    fixed: String,
+    fields: Vec<Field>,
+    anchor: &'static str,
+}
+
+fn part_anchor(part: &str) -> &'static str {
+    match part {
+        "contracts" => "contracts",
+        "services" => "services",
+        "certifications" => "certifications",
+        "remote" => "remote",
+        _ => "documents",
+    }
+}
+
+/// `GET /o/{org}/vendors/{id}/edit/{part}/{row}`: the row's form, pre-filled.
+pub async fn edit_part_page(
+    State(state): State<AppState>,
+    auth: Authed,
+    Path((org, id, part, row)): Path<(i64, i64, String, i64)>,
+) -> Result<Response, AppError> {
+    let ctx = auth.in_org(&state, OrgId(org)).await?;
+    ctx.require(Action::EditRecords)?;
+    let o = ctx.org.clone();
+    let p = part.clone();
+    let (vendor, editing) = state
+        .db(move |c| {
+            let v = vs::get(c, &o, id)?.ok_or(AppError::NotFound)?;
+            let e = Editing::load(c, &o, v.id, &p, row)?;
+            Ok((v, e))
+        })
+        .await?;
+    let (heading, fields) = editing.form();
+    let fixed = match &editing {
+        Editing::Doc(d) => {
+            let l = doc_line(d);
+            format!("{} 第{}版 ／ {}", l.kind, l.version, l.file)
+        }
+        Editing::Part(_) => String::new(),
+    };
+    render(&EditPage {
+        layout: Layout::org(&state, &ctx, &format!("{}の編集", heading), "nav.vendors"),
+        org,
+        action: format!("/o/{org}/vendors/{id}/edit/{part}/{row}"),
+        heading,
+        fixed,
+        fields,
+        anchor: part_anchor(&part),
+        vendor,
+    })
+}
+
+/// `POST /o/{org}/vendors/{id}/edit/{part}/{row}`: changes the row (the same fields as
+/// adding it; for a document, its form version, 受領日 and note), audited with before and
+/// after, and re-runs the vendor rules in the same transaction.
+pub async fn edit_part(
+    State(state): State<AppState>,
+    auth: Authed,
+    Path((org, id, part, row)): Path<(i64, i64, String, i64)>,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let ctx = auth.in_org(&state, OrgId(org)).await?;
+    let p = Pairs(pairs);
+    edit_ctx(&ctx, &p)?;
+    let anchor = part_anchor(&part);
+    let (o, actor) = (ctx.org.clone(), ctx.actor());
+    if part == "documents" {
+        let received = p
+            .date("received_on", "受領日")?
+            .ok_or_else(|| AppError::BadRequest("受領日を入力してください。".to_owned()))?;
+        let meta = vs::DocumentMeta {
+            form_version: p.opt("form_version"),
+            received_on: received,
+            note: p.opt("note"),
+        };
+        state
+            .tx(move |c| {
+                vs::update_document(c, &o, &actor, id, row, &meta)?;
+                checks::check_vendors(c, &o, &actor, today_jst())?;
+                Ok(())
+            })
+            .await?;
+    } else {
+        let kind = Part::parse(&part).ok_or(AppError::NotFound)?;
+        let data = PartData::from_form(kind, id, row, &p)?;
+        state
+            .tx(move |c| {
+                data.store(c, &o, &actor, id, true)?;
+                checks::check_vendors(c, &o, &actor, today_jst())?;
+                Ok(())
+            })
+            .await?;
+    }
+    Ok(Redirect::to(&format!("/o/{org}/vendors/{id}#{anchor}")).into_response())
 }
 
 /// `POST /o/{org}/vendors/{id}/remove/{part}/{row}`

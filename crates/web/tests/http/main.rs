@@ -11,6 +11,7 @@ mod checklist_more;
 mod common;
 mod directory;
 mod governance;
+mod gl2;
 mod headers;
 mod incident;
 mod inspection_pack;

@@ -549,3 +549,184 @@ async fn shared_body(app: App) {
 fn vendor_sees_only_what_is_shared_with_it() {
     run(test_config(), shared_body);
 }
+
+async fn edit_body(app: App) {
+    let s = app.seed.clone();
+    let (a, be) = (s.a.id.0, app.backend);
+    let staff = app.sign_in(s.a_user(Role::Staff)).await;
+    let res = staff
+        .post(&format!("/o/{a}/vendors"), &[("name", "編集テスト社")])
+        .await;
+    let page = location(&res);
+    let vid: i64 = page
+        .rsplit('/')
+        .next()
+        .and_then(|x| x.parse().ok())
+        .expect("id");
+    let other = staff
+        .post(&format!("/o/{a}/vendors"), &[("name", "別の事業者")])
+        .await;
+    let other_page = location(&other);
+    for (part, fields) in [
+        (
+            "certifications",
+            vec![
+                ("kind", "isms"),
+                ("expires_on", "2020-03-31"),
+                ("cert_no", "IS 1"),
+            ],
+        ),
+        ("services", vec![("name", "外部保存"), ("stores_data", "1")]),
+    ] {
+        let res = staff
+            .post(&format!("/o/{a}/vendors/{vid}/add/{part}"), &fields)
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}] {part}");
+    }
+    let res = upload_doc(
+        &staff,
+        &format!("/o/{a}/vendors/{vid}/documents"),
+        "mds_sds",
+        "MDS.pdf",
+        b"%PDF mds",
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}] doc");
+    let (_, html) = staff.text(&page).await;
+    assert!(html.contains("の有効期限が切れています"), "[{be}]");
+    assert!(
+        html.contains("データの保存場所が確認されていません"),
+        "[{be}]"
+    );
+    let id_of = |html: &str, part: &str| -> i64 {
+        between(html, &format!("/edit/{part}/"), "\"")
+            .and_then(|x| x.parse().ok())
+            .expect("edit link")
+    };
+    let (cert, svc, doc) = (
+        id_of(&html, "certifications"),
+        id_of(&html, "services"),
+        id_of(&html, "documents"),
+    );
+
+    // The form is pre-filled with the row.
+    let edit = format!("/o/{a}/vendors/{vid}/edit/certifications/{cert}");
+    let (st, form) = staff.text(&edit).await;
+    assert_eq!(st, StatusCode::OK, "[{be}]");
+    assert!(
+        form.contains("name=\"expires_on\" value=\"2020-03-31\""),
+        "[{be}] {form}"
+    );
+    assert!(form.contains("<option value=\"isms\" selected>"), "[{be}]");
+    assert!(form.contains("name=\"cert_no\" value=\"IS 1\""), "[{be}]");
+    // A bad date names the field; nothing changes.
+    let res = staff
+        .post(&edit, &[("kind", "isms"), ("expires_on", "いつか")])
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "[{be}]");
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("有効期限「いつか」")
+    );
+    // Renewed (和暦 accepted): the finding resolves in the same request.
+    let res = staff
+        .post(
+            &edit,
+            &[
+                ("kind", "isms"),
+                ("expires_on", "R11.3.31"),
+                ("cert_no", "IS 2"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}]");
+    assert_eq!(location(&res), format!("{page}#certifications"));
+    let (_, html) = staff.text(&page).await;
+    assert!(!html.contains("の有効期限が切れています"), "[{be}]");
+    assert!(html.contains("2029-03-31"), "[{be}]");
+    assert!(html.contains("IS 2"), "[{be}]");
+
+    // The service's data location, checked with the vendor.
+    let res = staff
+        .post(
+            &format!("/o/{a}/vendors/{vid}/edit/services/{svc}"),
+            &[
+                ("name", "外部保存"),
+                ("stores_data", "1"),
+                ("data_country", "日本"),
+                ("within_japan_law", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}]");
+    let (_, html) = staff.text(&page).await;
+    assert!(
+        !html.contains("データの保存場所が確認されていません"),
+        "[{be}]"
+    );
+
+    // A document's metadata (the kind, version and file stay).
+    let dedit = format!("/o/{a}/vendors/{vid}/edit/documents/{doc}");
+    let (_, form) = staff.text(&dedit).await;
+    assert!(
+        form.contains("種類・版・ファイルは変更できません"),
+        "[{be}]"
+    );
+    let res = staff
+        .post(
+            &dedit,
+            &[("received_on", "R7.4.1"), ("form_version", "Ver.5.1")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}]");
+    let (_, html) = staff.text(&page).await;
+    assert!(html.contains("2025-04-01"), "[{be}]");
+    assert!(html.contains("Ver.5.1"), "[{be}]");
+
+    // Another vendor's page does not reach these rows; the auditor cannot edit; another
+    // facility gets 404.
+    let ovid = other_page.rsplit('/').next().expect("id");
+    let res = staff
+        .get(&format!("/o/{a}/vendors/{ovid}/edit/certifications/{cert}"))
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "[{be}]");
+    let res = staff
+        .post(
+            &format!("/o/{a}/vendors/{ovid}/edit/certifications/{cert}"),
+            &[("kind", "isms")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND, "[{be}]");
+    let auditor = app.sign_in(s.a_user(Role::Auditor)).await;
+    assert_eq!(auditor.get(&edit).await.status(), StatusCode::FORBIDDEN);
+    let res = auditor.post(&edit, &[("kind", "isms")]).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "[{be}]");
+    let b_admin = app.sign_in(&s.b_admin).await;
+    assert_eq!(b_admin.get(&edit).await.status(), StatusCode::NOT_FOUND);
+
+    // Audited with before and after.
+    let org = s.a.id;
+    let entries = app
+        .db(move |c| {
+            anzen_store::ledger::list(
+                c,
+                org,
+                &anzen_store::ledger::EntryQuery {
+                    kind_prefix: Some("vendor.certification.update".into()),
+                    ..Default::default()
+                },
+            )
+        })
+        .await;
+    assert_eq!(entries.len(), 1, "[{be}]");
+    let p: serde_json::Value = serde_json::from_slice(&entries[0].payload).expect("json");
+    assert_eq!(p["before"]["expires_on"], "2020-03-31", "[{be}]");
+    assert_eq!(p["after"]["expires_on"], "2029-03-31", "[{be}]");
+}
+
+#[test]
+fn vendor_rows_are_edited_in_place() {
+    run(test_config(), edit_body);
+}
