@@ -65,6 +65,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_directory_sources.sql"),
         postgres: include_str!("../migrations/postgres/0011_directory_sources.sql"),
     },
+    Migration {
+        name: "0014_access_monitoring",
+        sqlite: include_str!("../migrations/sqlite/0014_access_monitoring.sql"),
+        postgres: include_str!("../migrations/postgres/0014_access_monitoring.sql"),
+    },
 ];
 
 pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {

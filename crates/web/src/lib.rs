@@ -141,6 +141,11 @@ impl From<checks::CheckError> for AppError {
             checks::CheckError::BadFeed(m) => AppError::BadRequest(m),
             checks::CheckError::Tables(m) => AppError::Internal(m),
             checks::CheckError::Store(e) => e.into(),
+            checks::CheckError::AccessLog(e) => match e {
+                anzen_accesslog::AccessLogError::Input(m) => AppError::BadRequest(m),
+                anzen_accesslog::AccessLogError::Store(s) => s.into(),
+                other => AppError::Internal(other.to_string()),
+            },
         }
     }
 }

@@ -415,7 +415,7 @@ pub async fn import_upload(
     let (o, actor) = (ctx.org.clone(), ctx.actor());
     let out = state
         .tx(move |c| {
-            import::import_in(
+            let out = import::import_in(
                 c,
                 &o,
                 ImportSource {
@@ -427,7 +427,10 @@ pub async fn import_upload(
                 bytes.as_slice(),
                 &mut |_| {},
             )
-            .map_err(app_error)
+            .map_err(app_error)?;
+            // The monitoring rules over the days this file touched.
+            crate::checks::check_access_log_seqs(c, &o, &actor, out.first_seq..out.end_seq)?;
+            Ok(out)
         })
         .await?;
     let _ = out;
