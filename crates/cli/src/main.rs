@@ -14,6 +14,7 @@ mod demo_incident;
 mod export;
 mod init;
 mod serve;
+mod syslog;
 mod verify;
 
 use std::path::PathBuf;

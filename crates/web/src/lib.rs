@@ -31,6 +31,8 @@ pub use api::openapi_json;
 pub use auth::hash_password;
 pub use error::AppError;
 pub use pages::today_jst;
+/// The monthly access-log 監査 report (for the demo and the CLI).
+pub use pages::access_audit;
 
 /// Settings of the web server (the `[web]` part of the config file).
 #[derive(Debug, Clone)]

@@ -41,19 +41,19 @@ fn app_error(e: AccessLogError) -> AppError {
 #[derive(Deserialize, Default, Clone)]
 pub struct SearchForm {
     #[serde(default)]
-    patient: String,
+    pub(crate) patient: String,
     #[serde(default)]
-    user: String,
+    pub(crate) user: String,
     #[serde(default)]
-    system: String,
+    pub(crate) system: String,
     #[serde(default)]
-    action: String,
+    pub(crate) action: String,
     #[serde(default)]
-    from: String,
+    pub(crate) from: String,
     #[serde(default)]
-    to: String,
+    pub(crate) to: String,
     #[serde(default)]
-    page: u64,
+    pub(crate) page: u64,
 }
 
 impl SearchForm {
@@ -70,7 +70,7 @@ impl SearchForm {
         .any(|s| !s.trim().is_empty())
     }
 
-    fn filter(&self) -> Result<Filter, String> {
+    pub(crate) fn filter(&self) -> Result<Filter, String> {
         let t = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
         let time = |s: &str, what: &str| {
             t(s).map(|v| anzen_ingest::parse_time_bound(&v).map_err(|m| format!("{what}: {m}")))

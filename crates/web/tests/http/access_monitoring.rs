@@ -164,3 +164,171 @@ async fn monitoring_body(app: App) {
 fn monitoring_settings_and_findings() {
     run(test_config(), monitoring_body);
 }
+
+async fn audit_body(app: App) {
+    let s = app.seed.clone();
+    let (a, be) = (s.a.id.0, app.backend);
+    let officer = app.sign_in(s.a_user(Role::SecurityOfficer)).await;
+    let (st, html) = officer
+        .text(&format!("/o/{a}/access-log/audit?month=2025-04"))
+        .await;
+    assert_eq!(st, StatusCode::OK, "[{be}]");
+    assert!(html.contains("この月のアクセスログはありません"), "[{be}]");
+
+    let log = "日時,システム,アカウントID,患者ID,操作,結果\n\
+         2025-04-07 10:00:00,電子カルテ,tanaka,P001,参照,成功\n\
+         2025-04-07 10:01:00,電子カルテ,tanaka,P002,参照,成功\n\
+         2025-04-07 22:30:00,電子カルテ,sato,P002,参照,成功\n\
+         2025-04-08 09:00:00,電子カルテ,sato,,ログイン失敗,失敗\n\
+         2025-05-01 09:00:00,電子カルテ,sato,P009,参照,成功\n\
+         2025-04-08 09:00:00,電子カルテ,sato,,わからない,失敗\n"
+        .to_owned();
+    upload(&officer, a, "april.csv", log).await;
+    let (_, html) = officer
+        .text(&format!("/o/{a}/access-log/audit?month=2025-04"))
+        .await;
+    let cell = |id: &str| {
+        between(&html, &format!("id=\"{id}\">"), "<")
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(cell("audit-events"), "4", "[{be}] {html}");
+    assert_eq!(cell("audit-users"), "2", "[{be}]");
+    assert_eq!(cell("audit-patients"), "2", "[{be}]");
+    assert_eq!(cell("audit-failed"), "1", "[{be}]");
+    assert_eq!(cell("audit-quarantined"), "1", "[{be}]");
+    assert!(html.contains("業務時間外のアクセス"), "[{be}] finding listed");
+    assert!(html.contains("未着手"), "[{be}] its handling");
+    assert!(html.contains("id=\"audit-unsigned\""), "[{be}]");
+
+    let res = officer
+        .get(&format!("/o/{a}/access-log/audit.xlsx?month=2025-04"))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "[{be}]");
+    assert!(res.bytes().await.expect("xlsx").starts_with(b"PK"), "[{be}]");
+    let (st, html) = officer
+        .text(&format!("/o/{a}/access-log/audit/print?month=2025-04"))
+        .await;
+    assert_eq!(st, StatusCode::OK, "[{be}]");
+    assert!(html.contains("audit-print-sheet") && html.contains("安全管理責任者"), "[{be}]");
+
+    // The auditor reads but does not sign; the officer signs once; the running month waits.
+    let auditor = app.sign_in(s.a_user(Role::Auditor)).await;
+    let sign = format!("/o/{a}/access-log/audit/sign");
+    let res = auditor
+        .post(&sign, &[("month", "2025-04"), ("note", "x")])
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "[{be}]");
+    let res = officer
+        .post(&sign, &[("month", "2025-04"), ("note", "指摘は当直医と確認済み")])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}]");
+    let res = officer
+        .post(&sign, &[("month", "2025-04"), ("note", "again")])
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "[{be}]");
+    let this_month = day_ago(0)[..7].to_owned();
+    let res = officer
+        .post(&sign, &[("month", this_month.as_str()), ("note", "")])
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "[{be}]");
+    assert!(
+        res.text().await.expect("body").contains("まだ終わっていません"),
+        "[{be}]"
+    );
+    let (_, html) = officer
+        .text(&format!("/o/{a}/access-log/audit?month=2025-04"))
+        .await;
+    assert!(
+        html.contains("id=\"audit-signed\"") && html.contains("指摘は当直医と確認済み"),
+        "[{be}]"
+    );
+    let ledger = app.ledger(s.a.id).await;
+    let signed = ledger
+        .iter()
+        .find(|e| e.kind == "access_audit.sign")
+        .expect("audited");
+    let payload: serde_json::Value = serde_json::from_slice(&signed.payload).expect("json");
+    assert_eq!(payload["month"], "2025-04", "[{be}]");
+    assert_eq!(payload["summary"]["events"], 4, "[{be}]");
+}
+
+#[test]
+fn monthly_audit_report_and_sign_off() {
+    run(test_config(), audit_body);
+}
+
+async fn api_body(app: App) {
+    use reqwest::Method;
+    let s = app.seed.clone();
+    let (a, be) = (s.a.id.0, app.backend);
+    let officer = app.sign_in(s.a_user(Role::SecurityOfficer)).await;
+    upload(
+        &officer,
+        a,
+        "api.csv",
+        "日時,システム,アカウントID,患者ID,操作,結果\n\
+         2025-04-07 10:00:00,電子カルテ,tanaka,P001,参照,成功\n\
+         2025-04-08 10:00:00,電子カルテ,sato,P001,印刷,成功\n\
+         2025-04-08 11:00:00,PACS,sato,P002,参照,成功\n"
+            .to_owned(),
+    )
+    .await;
+    let (auditor_id, auditor_email) = {
+        let u = s.a_user(Role::Auditor);
+        (u.id, u.email.clone())
+    };
+    let (_, secret) = app.token(auditor_id, s.a.id, &["read"], in_a_day()).await;
+    let res = app
+        .api(Method::GET, "/access-log/events?patient=P001", &secret)
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "[{be}]");
+    let v: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(v["total"], 2, "[{be}] {v}");
+    assert_eq!(v["events"][0]["event"]["user"], "sato", "[{be}] newest first");
+    assert_eq!(v["events"][0]["event"]["action"], "print", "[{be}]");
+    let res = app
+        .api(
+            Method::GET,
+            "/access-log/events?user=sato&action=%E5%8F%82%E7%85%A7&from=2025-04-08&to=2025-04-08",
+            &secret,
+        )
+        .await;
+    let v: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(v["events"].as_array().map(Vec::len), Some(1), "[{be}] {v}");
+    assert_eq!(v["events"][0]["event"]["system"], "PACS", "[{be}]");
+    let res = app
+        .api(Method::GET, "/access-log/events?system=PACS&limit=1", &secret)
+        .await;
+    let v: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(v["events"].as_array().map(Vec::len), Some(1), "[{be}] {v}");
+    // Bad input: a JSON error in Japanese.
+    let res = app
+        .api(Method::GET, "/access-log/events?action=覗き見", &secret)
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "[{be}]");
+    let v: serde_json::Value = res.json().await.expect("json");
+    assert!(
+        v["error"]["message"].as_str().unwrap_or_default().contains("操作『覗き見』"),
+        "[{be}] {v}"
+    );
+    // Audited like the page; staff may not read access logs.
+    let ledger = app.ledger(s.a.id).await;
+    let searches: Vec<_> = ledger
+        .iter()
+        .filter(|e| e.kind == "access_log.search")
+        .collect();
+    assert_eq!(searches.len(), 3, "[{be}]");
+    assert_eq!(searches[0].author, auditor_email, "[{be}]");
+    let staff_id = s.a_user(Role::Staff).id;
+    let (_, staff_secret) = app.token(staff_id, s.a.id, &["read"], in_a_day()).await;
+    let res = app
+        .api(Method::GET, "/access-log/events?patient=P001", &staff_secret)
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "[{be}]");
+}
+
+#[test]
+fn api_access_log_search() {
+    run(test_config(), api_body);
+}
