@@ -55,6 +55,8 @@ pub struct Summary {
     pub users: u64,
     pub patients: u64,
     pub failed_sign_ins: u64,
+    /// Lines quarantined during the month (when they were received or imported: a
+    /// malformed line has no trustworthy 日時).
     pub quarantined: u64,
     pub counts: Vec<CountRow>,
     pub findings: Vec<FindingRow>,
@@ -293,7 +295,7 @@ pub fn xlsx(
         ("アカウント数", s.users.to_string()),
         ("患者数", s.patients.to_string()),
         ("ログイン失敗", s.failed_sign_ins.to_string()),
-        ("隔離された行", s.quarantined.to_string()),
+        ("隔離された行（この月に記録）", s.quarantined.to_string()),
         ("指摘", s.findings.len().to_string()),
         (
             "台帳チェックポイント（月末時点）",
