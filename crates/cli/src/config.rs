@@ -285,7 +285,10 @@ fn warn_unknown_keys(path: &Path, text: &str) {
         return;
     };
     let known: &[(&str, &[&str])] = &[
-        ("", &["database", "listen", "tls", "web", "ledger", "syslog"]),
+        (
+            "",
+            &["database", "listen", "tls", "web", "ledger", "syslog"],
+        ),
         ("tls", &["cert", "key"]),
         (
             "web",

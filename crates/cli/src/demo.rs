@@ -260,7 +260,12 @@ fn seed_access_monitoring(c: &mut anzen_store::Conn, org: &anzen_store::orgs::Or
         org,
         "demo",
         &[
-            ev(midnight_jst + 11 * 3_600_000_000, "suzuki", "P09001", "診察室PC-2"),
+            ev(
+                midnight_jst + 11 * 3_600_000_000,
+                "suzuki",
+                "P09001",
+                "診察室PC-2",
+            ),
             ev(
                 midnight_jst + 23 * 3_600_000_000 + 40 * 60_000_000,
                 "ito",

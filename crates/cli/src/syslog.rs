@@ -25,8 +25,8 @@ pub struct Running {
 pub async fn start(store: Store, cfg: &SyslogSection) -> Result<Running> {
     let s = store.clone();
     let key = cfg.org.clone();
-    let org = tokio::task::spawn_blocking(move || crate::verify::select_org(&s, Some(&key)))
-        .await??;
+    let org =
+        tokio::task::spawn_blocking(move || crate::verify::select_org(&s, Some(&key))).await??;
     let (tx, rx) = mpsc::channel(64);
     let receiver = anzen_syslog::Receiver::start(cfg.receiver_config(), tx)
         .await
@@ -81,10 +81,16 @@ fn store_batch(
     Ok(span)
 }
 
-async fn sink(store: Store, org: Org, mut rx: mpsc::Receiver<anzen_syslog::Batch>, every: Duration) {
+async fn sink(
+    store: Store,
+    org: Org,
+    mut rx: mpsc::Receiver<anzen_syslog::Batch>,
+    every: Duration,
+) {
     let mut pending: Option<(i64, i64)> = None;
     let mut last_run: Option<Instant> = None;
-    let mut tick = tokio::time::interval(Duration::from_secs(1).min(every.max(Duration::from_millis(100))));
+    let mut tick =
+        tokio::time::interval(Duration::from_secs(1).min(every.max(Duration::from_millis(100))));
     loop {
         let closed = tokio::select! {
             b = rx.recv() => match b {

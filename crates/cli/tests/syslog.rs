@@ -135,27 +135,66 @@ fn serve_stores_syslog_events_and_quarantines_bad_ones() {
     let (tcp_s, udp_s) = (tcp.to_string(), udp.to_string());
     // RFC 5424 with structured data over TCP; BSD (RFC 3164) key=value over UDP.
     logger(&[
-        "--server", "127.0.0.1", "--port", &tcp_s, "--tcp", "--rfc5424", "-t", "emr",
-        "--sd-id", "access@32473", "--sd-param", "user=\"tanaka\"", "--sd-param",
-        "patient=\"P-100\"", "--sd-param", "action=\"REF\"", "カルテ参照",
+        "--server",
+        "127.0.0.1",
+        "--port",
+        &tcp_s,
+        "--tcp",
+        "--rfc5424",
+        "-t",
+        "emr",
+        "--sd-id",
+        "access@32473",
+        "--sd-param",
+        "user=\"tanaka\"",
+        "--sd-param",
+        "patient=\"P-100\"",
+        "--sd-param",
+        "action=\"REF\"",
+        "カルテ参照",
     ]);
     logger(&[
-        "--server", "127.0.0.1", "--port", &udp_s, "--udp", "--rfc3164", "-t", "emr",
+        "--server",
+        "127.0.0.1",
+        "--port",
+        &udp_s,
+        "--udp",
+        "--rfc3164",
+        "-t",
+        "emr",
         "user=sato patient=P-200 action=印刷",
     ]);
     // No account: cannot be an access-log event.
     logger(&[
-        "--server", "127.0.0.1", "--port", &tcp_s, "--tcp", "--rfc5424", "-t", "emr",
+        "--server",
+        "127.0.0.1",
+        "--port",
+        &tcp_s,
+        "--tcp",
+        "--rfc5424",
+        "-t",
+        "emr",
         "patient=P-300 action=参照",
     ]);
 
     let search = |patient: &str| {
-        anzen(&["access-log", "search", "--data", data_s, "--patient", patient]).1
+        anzen(&[
+            "access-log",
+            "search",
+            "--data",
+            data_s,
+            "--patient",
+            patient,
+        ])
+        .1
     };
     eventually("the TCP event", || search("P-100").contains("\"tanaka\""));
     eventually("the UDP event", || search("P-200").contains("\"sato\""));
     let p100 = search("P-100");
-    assert!(p100.contains("電子カルテ") && p100.contains("\"view\""), "{p100}");
+    assert!(
+        p100.contains("電子カルテ") && p100.contains("\"view\""),
+        "{p100}"
+    );
     eventually("the quarantined message", || {
         let q = anzen(&["access-log", "quarantine", "--data", data_s]).1;
         q.contains("P-300") && q.contains("syslog:127.0.0.1")
@@ -179,5 +218,8 @@ fn serve_stores_syslog_events_and_quarantines_bad_ones() {
     }
     let (ok, out, err) = anzen(&["verify", "--data", data_s]);
     assert!(ok, "{out}\n{err}");
-    assert!(out.contains("access log") && out.contains("2 events"), "{out}");
+    assert!(
+        out.contains("access log") && out.contains("2 events"),
+        "{out}"
+    );
 }

@@ -330,7 +330,11 @@ pub fn evidence_for(
     });
     register_incident_evidence(conn, org, &mut registry, today)?;
     // 2-(6): the monthly 監査 reports signed off.
-    let last_month = today.first_of_month().yesterday().unwrap_or(today).first_of_month();
+    let last_month = today
+        .first_of_month()
+        .yesterday()
+        .unwrap_or(today)
+        .first_of_month();
     registry.register(rules_access::AccessLogsReviewed {
         signed_months: store_monitoring::reports(conn, org)?
             .into_iter()
@@ -927,9 +931,7 @@ pub fn access_record(s: &anzen_accesslog::StoredEvent) -> rules_access::AccessRe
         patient: e.patient.as_deref(),
         operation: rules_access::Operation::parse(e.action.en())
             .unwrap_or(rules_access::Operation::View),
-        success: e
-            .result
-            .map(|r| r == anzen_ingest::AccessResult::Success),
+        success: e.result.map(|r| r == anzen_ingest::AccessResult::Success),
         terminal: e.terminal.as_deref(),
     }
 }

@@ -30,9 +30,9 @@ use axum::routing::{get, post};
 pub use api::openapi_json;
 pub use auth::hash_password;
 pub use error::AppError;
-pub use pages::today_jst;
 /// The monthly access-log 監査 report (for the demo and the CLI).
 pub use pages::access_audit;
+pub use pages::today_jst;
 
 /// Settings of the web server (the `[web]` part of the config file).
 #[derive(Debug, Clone)]

@@ -1356,21 +1356,23 @@ mod tests {
         assert_eq!(rules(&f), [OUTSIDE_HOURS], "{f:#?}");
         assert!(f[0].subject.ends_with("sato"));
         // Several entries add up: weekdays 08:30–17:30 and Saturday 08:30–12:30.
-        let mut cfg = Config::default();
-        cfg.hours = vec![
-            Hours {
-                system: "*".into(),
-                days: [true, true, true, true, true, false, false],
-                start_minute: 510,
-                end_minute: 1050,
-            },
-            Hours {
-                system: "*".into(),
-                days: [false, false, false, false, false, true, false],
-                start_minute: 510,
-                end_minute: 750,
-            },
-        ];
+        let cfg = Config {
+            hours: vec![
+                Hours {
+                    system: "*".into(),
+                    days: [true, true, true, true, true, false, false],
+                    start_minute: 510,
+                    end_minute: 1050,
+                },
+                Hours {
+                    system: "*".into(),
+                    days: [false, false, false, false, false, true, false],
+                    start_minute: 510,
+                    end_minute: 750,
+                },
+            ],
+            ..Config::default()
+        };
         let f = run(
             &[
                 rec(t(0, 17, 0), "tanaka", Operation::View, None),

@@ -235,7 +235,10 @@ async fn page(
         prev: month_key(first.yesterday().unwrap_or(first).first_of_month()),
         next: month_key(next_month(first)),
         ended: jst_midnight(next_month(first)) <= anzen_store::now_us(),
-        signed_at: signed.as_ref().map(|r| jst(r.signed_at)).unwrap_or_default(),
+        signed_at: signed
+            .as_ref()
+            .map(|r| jst(r.signed_at))
+            .unwrap_or_default(),
         signed,
         can_sign: ctx.role.can(Action::EditOrgProfile),
         reports: all
@@ -469,7 +472,10 @@ mod tests {
     fn months() {
         assert_eq!(parse_month("2025-04"), Some(Date::constant(2025, 4, 1)));
         assert_eq!(parse_month("2025-13"), None);
-        assert_eq!(next_month(Date::constant(2025, 12, 1)), Date::constant(2026, 1, 1));
+        assert_eq!(
+            next_month(Date::constant(2025, 12, 1)),
+            Date::constant(2026, 1, 1)
+        );
         assert_eq!(month_key(Date::constant(2025, 4, 1)), "2025-04");
     }
 }

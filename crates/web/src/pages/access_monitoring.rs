@@ -9,7 +9,9 @@ use std::collections::HashMap;
 
 use anzen_core::calendar::parse_date;
 use anzen_core::{Action, OrgId};
-use anzen_store::access_monitoring::{self as monitoring, DayHours, MonitoringSettings, StaffPatient};
+use anzen_store::access_monitoring::{
+    self as monitoring, DayHours, MonitoringSettings, StaffPatient,
+};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -114,7 +116,12 @@ fn parse_clock(s: &str) -> Option<u16> {
 fn lines(s: &str) -> impl Iterator<Item = (usize, &str)> {
     s.lines()
         .enumerate()
-        .map(|(i, l)| (i + 1, l.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}')))
+        .map(|(i, l)| {
+            (
+                i + 1,
+                l.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}'),
+            )
+        })
         .filter(|(_, l)| !l.is_empty())
 }
 

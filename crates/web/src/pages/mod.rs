@@ -175,10 +175,7 @@ pub fn routes() -> Router<AppState> {
         .route("/o/{org}/accounts/directory/fetch", post(directory::fetch))
         .merge(vendor_routes())
         .route("/o/{org}/access-log", get(access_log::search))
-        .route(
-            "/o/{org}/access-log/audit",
-            get(access_audit::audit_page),
-        )
+        .route("/o/{org}/access-log/audit", get(access_audit::audit_page))
         .route(
             "/o/{org}/access-log/audit/print",
             get(access_audit::audit_print),

@@ -42,9 +42,10 @@ fn settings_form(vip: &str) -> Vec<(&'static str, String)> {
 }
 
 async fn upload(b: &Browser, org: i64, name: &str, body: String) {
-    let form = Multipart::new()
-        .text("csrf", b.csrf.clone())
-        .part("file", Part::bytes(body.into_bytes()).file_name(name.to_owned()));
+    let form = Multipart::new().text("csrf", b.csrf.clone()).part(
+        "file",
+        Part::bytes(body.into_bytes()).file_name(name.to_owned()),
+    );
     let res = b
         .client
         .post(b.url(&format!("/o/{org}/access-log/import")))
@@ -198,12 +199,18 @@ async fn audit_body(app: App) {
     assert_eq!(cell("audit-failed"), "1", "[{be}]");
     // Quarantined lines count in the month they were recorded (now), not in April.
     assert_eq!(cell("audit-quarantined"), "0", "[{be}]");
-    assert!(html.contains("業務時間外のアクセス"), "[{be}] finding listed");
+    assert!(
+        html.contains("業務時間外のアクセス"),
+        "[{be}] finding listed"
+    );
     assert!(html.contains("未着手"), "[{be}] its handling");
     assert!(html.contains("id=\"audit-unsigned\""), "[{be}]");
 
     let (_, now_html) = officer
-        .text(&format!("/o/{a}/access-log/audit?month={}", &day_ago(0)[..7]))
+        .text(&format!(
+            "/o/{a}/access-log/audit?month={}",
+            &day_ago(0)[..7]
+        ))
         .await;
     assert!(
         now_html.contains("id=\"audit-quarantined\">1<"),
@@ -213,12 +220,18 @@ async fn audit_body(app: App) {
         .get(&format!("/o/{a}/access-log/audit.xlsx?month=2025-04"))
         .await;
     assert_eq!(res.status(), StatusCode::OK, "[{be}]");
-    assert!(res.bytes().await.expect("xlsx").starts_with(b"PK"), "[{be}]");
+    assert!(
+        res.bytes().await.expect("xlsx").starts_with(b"PK"),
+        "[{be}]"
+    );
     let (st, html) = officer
         .text(&format!("/o/{a}/access-log/audit/print?month=2025-04"))
         .await;
     assert_eq!(st, StatusCode::OK, "[{be}]");
-    assert!(html.contains("audit-print-sheet") && html.contains("安全管理責任者"), "[{be}]");
+    assert!(
+        html.contains("audit-print-sheet") && html.contains("安全管理責任者"),
+        "[{be}]"
+    );
 
     // The auditor reads but does not sign; the officer signs once; the running month waits.
     let auditor = app.sign_in(s.a_user(Role::Auditor)).await;
@@ -228,7 +241,10 @@ async fn audit_body(app: App) {
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "[{be}]");
     let res = officer
-        .post(&sign, &[("month", "2025-04"), ("note", "指摘は当直医と確認済み")])
+        .post(
+            &sign,
+            &[("month", "2025-04"), ("note", "指摘は当直医と確認済み")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "[{be}]");
     let res = officer
@@ -241,7 +257,10 @@ async fn audit_body(app: App) {
         .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST, "[{be}]");
     assert!(
-        res.text().await.expect("body").contains("まだ終わっていません"),
+        res.text()
+            .await
+            .expect("body")
+            .contains("まだ終わっていません"),
         "[{be}]"
     );
     let (_, html) = officer
@@ -293,7 +312,10 @@ async fn api_body(app: App) {
     assert_eq!(res.status(), StatusCode::OK, "[{be}]");
     let v: serde_json::Value = res.json().await.expect("json");
     assert_eq!(v["total"], 2, "[{be}] {v}");
-    assert_eq!(v["events"][0]["event"]["user"], "sato", "[{be}] newest first");
+    assert_eq!(
+        v["events"][0]["event"]["user"], "sato",
+        "[{be}] newest first"
+    );
     assert_eq!(v["events"][0]["event"]["action"], "print", "[{be}]");
     let res = app
         .api(
@@ -306,7 +328,11 @@ async fn api_body(app: App) {
     assert_eq!(v["events"].as_array().map(Vec::len), Some(1), "[{be}] {v}");
     assert_eq!(v["events"][0]["event"]["system"], "PACS", "[{be}]");
     let res = app
-        .api(Method::GET, "/access-log/events?system=PACS&limit=1", &secret)
+        .api(
+            Method::GET,
+            "/access-log/events?system=PACS&limit=1",
+            &secret,
+        )
         .await;
     let v: serde_json::Value = res.json().await.expect("json");
     assert_eq!(v["events"].as_array().map(Vec::len), Some(1), "[{be}] {v}");
@@ -317,7 +343,10 @@ async fn api_body(app: App) {
     assert_eq!(res.status(), StatusCode::BAD_REQUEST, "[{be}]");
     let v: serde_json::Value = res.json().await.expect("json");
     assert!(
-        v["error"]["message"].as_str().unwrap_or_default().contains("操作『覗き見』"),
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("操作『覗き見』"),
         "[{be}] {v}"
     );
     // Audited like the page; staff may not read access logs.
@@ -331,7 +360,11 @@ async fn api_body(app: App) {
     let staff_id = s.a_user(Role::Staff).id;
     let (_, staff_secret) = app.token(staff_id, s.a.id, &["read"], in_a_day()).await;
     let res = app
-        .api(Method::GET, "/access-log/events?patient=P001", &staff_secret)
+        .api(
+            Method::GET,
+            "/access-log/events?patient=P001",
+            &staff_secret,
+        )
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "[{be}]");
 }
