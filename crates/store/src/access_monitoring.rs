@@ -265,7 +265,7 @@ pub fn events_touching(
     to_us: i64,
 ) -> Result<u64, StoreError> {
     let r = conn.query_one(
-        "SELECT COALESCE(SUM(end_seq - first_seq), 0) FROM access_batches \
+        "SELECT CAST(COALESCE(SUM(end_seq - first_seq), 0) AS BIGINT) FROM access_batches \
          WHERE org_id = $1 AND max_time >= $2 AND min_time < $3",
         params![org.id.0, from_us, to_us],
     )?;

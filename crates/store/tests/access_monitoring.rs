@@ -2,8 +2,8 @@
 
 use anzen_core::OrgKind;
 use anzen_store::access_monitoring::{
-    AuditReport, MonitoringSettings, StaffPatient, quarantined_between, reports, set_settings,
-    settings, sign_report,
+    AuditReport, MonitoringSettings, StaffPatient, events_touching, quarantined_between,
+    reports, set_settings, settings, sign_report,
 };
 use anzen_store::orgs::{self, OrgProfile};
 use anzen_store::{StoreError, testing};
@@ -56,6 +56,11 @@ fn settings_and_reports() {
         assert!(reports(&mut c, &other).expect("other").is_empty(), "{b}");
         assert_eq!(
             quarantined_between(&mut c, &org, 0, i64::MAX).expect("q"),
+            0,
+            "{b}"
+        );
+        assert_eq!(
+            events_touching(&mut c, &org, 0, i64::MAX).expect("events"),
             0,
             "{b}"
         );
