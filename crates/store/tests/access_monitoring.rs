@@ -2,8 +2,8 @@
 
 use anzen_core::OrgKind;
 use anzen_store::access_monitoring::{
-    AuditReport, MonitoringSettings, StaffPatient, events_touching, quarantined_between,
-    reports, set_settings, settings, sign_report,
+    AuditReport, MonitoringSettings, StaffPatient, events_touching, quarantined_between, reports,
+    set_settings, settings, sign_report,
 };
 use anzen_store::orgs::{self, OrgProfile};
 use anzen_store::{StoreError, testing};
