@@ -21,8 +21,8 @@ pub const OFFICER_DESIGNATED: &str = "officer_designated";
 pub const ASSET_LEDGER_COMPLETE: &str = "asset_ledger_complete";
 /// `no_account_findings` — 2-(5): no open retired/unused-account findings.
 pub const NO_ACCOUNT_FINDINGS: &str = "no_account_findings";
-/// `access_logs_ingested` — 2-(6): access logs ingested for every server system in the
-/// last 31 days and the ledger verifies.
+/// `access_logs_ingested` — 2-(6): access logs are stored for the last complete month and
+/// its monthly 監査 report is signed off by the 安全管理責任者.
 pub const ACCESS_LOGS_INGESTED: &str = "access_logs_ingested";
 /// `contact_chart_complete` — 3-(1): the contact chart has the required internal and
 /// external contacts.

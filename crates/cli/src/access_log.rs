@@ -173,7 +173,24 @@ fn import_file(
     };
     let out = import::import_reader(store, org, src, f, &mut progress);
     eprintln!();
-    out.map(Some)
+    let out = out?;
+    // The monitoring rules over the days this file touched.
+    let run = store.write(|c| {
+        anzen_web::checks::check_access_log_seqs(c, org, "cli", out.first_seq..out.end_seq)
+    });
+    match run {
+        Ok(Some(r)) if !quiet || r.applied.opened + r.applied.reopened > 0 => eprintln!(
+            "{name}: monitoring {}..{}: {} new findings",
+            r.from,
+            r.to,
+            r.applied.opened + r.applied.reopened
+        ),
+        Ok(_) => {}
+        Err(anzen_web::checks::CheckError::AccessLog(e)) => return Err(e),
+        Err(anzen_web::checks::CheckError::Store(e)) => return Err(e.into()),
+        Err(e) => return Err(AccessLogError::Input(e.to_string())),
+    }
+    Ok(Some(out))
 }
 
 pub fn import(args: ImportAccessLogArgs) -> Result<ExitCode> {

@@ -84,6 +84,10 @@ pub struct CheckArgs {
     pub org: Option<String>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: CheckFormat,
+    /// Access-log monitoring from this day (JST, e.g. 2025-04-01); default: the last 31
+    /// days.
+    #[arg(long)]
+    pub since: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -284,12 +288,20 @@ pub fn check(args: CheckArgs) -> Result<ExitCode> {
     let (cfg, store, _) = crate::verify::open(&dir)?;
     let org = crate::verify::select_org(&store, args.org.as_deref())?;
     let today = anzen_web::today_jst();
+    let now_us = anzen_store::now_us();
+    let since_us = match args.since.as_deref() {
+        Some(s) => anzen_core::calendar::parse_date(s)
+            .map(checks::jst_midnight)
+            .map_err(|e| UsageError(format!("--since {s}: {}", e.message_ja())))?,
+        None => now_us - 31 * 86_400_000_000,
+    };
     store.write(|c| {
         checks::check_assets(c, &org, "cli", today).map_err(check_error)?;
         checks::check_accounts(c, &org, "cli", today).map_err(check_error)?;
         checks::check_vendors(c, &org, "cli", today).map_err(check_error)?;
         checks::check_incident(c, &org, "cli", today).map_err(check_error)?;
-        checks::check_governance(c, &org, "cli", today).map_err(check_error)
+        checks::check_governance(c, &org, "cli", today).map_err(check_error)?;
+        checks::check_access_log(c, &org, "cli", since_us, now_us).map_err(check_error)
     })?;
     let cp = cfg.checkpointer(&dir)?;
     store.write(|c| cp.checkpoint(c, &org, false))?;

@@ -31,6 +31,52 @@ pub struct Config {
     pub tls: Option<TlsConfig>,
     pub web: WebSection,
     pub ledger: LedgerSection,
+    /// The syslog receiver (access logs from the EHR and other systems); off when absent.
+    #[serde(skip_serializing)]
+    pub syslog: Option<SyslogSection>,
+}
+
+/// `[syslog]`: where to listen, which organisation the access logs belong to, and how each
+/// sending system's messages map to the アクセスログ fields (the `anzen-syslog` crate's
+/// `listen` and `[[syslog.source]]` tables, see its README).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyslogSection {
+    /// Organisation (id, uid or name) the events are stored for.
+    pub org: String,
+    pub listen: anzen_syslog::Listen,
+    #[serde(default)]
+    pub source: Vec<anzen_syslog::SourceConfig>,
+    /// Largest message in bytes (default 65536).
+    pub max_message_bytes: Option<usize>,
+    /// Messages per stored batch at most (default 1000).
+    pub batch_size: Option<usize>,
+    /// Longest wait before a partial batch is stored, in milliseconds (default 200).
+    pub batch_delay_ms: Option<u64>,
+    /// Simultaneous TCP/TLS connections at most (default 512).
+    pub max_connections: Option<usize>,
+    /// The monitoring rules run over newly received events at most this often (default 60).
+    pub monitor_every_seconds: Option<u64>,
+}
+
+impl SyslogSection {
+    /// The receiver's configuration.
+    pub fn receiver_config(&self) -> anzen_syslog::Config {
+        let mut c = anzen_syslog::Config::new(self.listen.clone(), self.source.clone());
+        if let Some(v) = self.max_message_bytes {
+            c.max_message_bytes = v;
+        }
+        if let Some(v) = self.batch_size {
+            c.batch_size = v.max(1);
+        }
+        if let Some(v) = self.batch_delay_ms {
+            c.batch_delay_ms = v;
+        }
+        if let Some(v) = self.max_connections {
+            c.max_connections = v.max(1);
+        }
+        c
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -103,6 +149,7 @@ impl Default for Config {
             tls: None,
             web: WebSection::default(),
             ledger: LedgerSection::default(),
+            syslog: None,
         }
     }
 }
@@ -206,7 +253,18 @@ impl Config {
              [ledger]\n\
              checkpoint_every_entries = {}\n\
              checkpoint_every_seconds = {}\n\
-             origin = {:?}\n",
+             origin = {:?}\n\
+             \n\
+             # Access logs over syslog (RFC 5424 / 3164; UDP, TCP, TLS) for one organisation.\n\
+             # [syslog]\n\
+             # org = \"1\"\n\
+             # [syslog.listen]\n\
+             # udp = \"0.0.0.0:514\"\n\
+             # tcp = \"0.0.0.0:514\"\n\
+             # [[syslog.source]]\n\
+             # name = \"電子カルテ\"\n\
+             # peers = [\"192.168.10.0/24\"]\n\
+             # system = \"電子カルテ\"\n",
             self.database,
             self.listen,
             self.web.session_idle_minutes,
@@ -227,7 +285,10 @@ fn warn_unknown_keys(path: &Path, text: &str) {
         return;
     };
     let known: &[(&str, &[&str])] = &[
-        ("", &["database", "listen", "tls", "web", "ledger"]),
+        (
+            "",
+            &["database", "listen", "tls", "web", "ledger", "syslog"],
+        ),
         ("tls", &["cert", "key"]),
         (
             "web",

@@ -216,6 +216,77 @@ fn seed_access_log(c: &mut anzen_store::Conn, org: &anzen_store::orgs::Org) -> R
         csv.as_bytes(),
         &mut |_| {},
     )?;
+    seed_access_monitoring(c, org)?;
+    Ok(())
+}
+
+/// The monitoring settings (open every day 08:30–18:30, registered exam-room PCs, one VIP
+/// patient), two accesses the rules flag (a VIP record; a late-night access from an
+/// unregistered laptop), the monitoring run over the whole log, and last month's 監査
+/// report signed off by the 安全管理責任者.
+fn seed_access_monitoring(c: &mut anzen_store::Conn, org: &anzen_store::orgs::Org) -> Result<()> {
+    use anzen_ingest::{AccessAction, AccessEvent, AccessResult};
+    use anzen_store::access_monitoring::{self as monitoring, DayHours, MonitoringSettings};
+    let day = Some(DayHours {
+        start_minute: 8 * 60 + 30,
+        end_minute: 18 * 60 + 30,
+    });
+    let settings = MonitoringSettings {
+        weekday_hours: [day; 7],
+        holidays_closed: false,
+        vip_patients: vec!["P09001".into()],
+        terminals: (1..=3)
+            .map(|i| format!("診察室PC-{i}"))
+            .chain(["受付PC-1".to_owned()])
+            .collect(),
+        ..MonitoringSettings::default()
+    };
+    monitoring::set_settings(c, org, "sato@sakura-clinic.example", &settings)?;
+    let day_us = 86_400_000_000i64;
+    let now = anzen_store::now_us();
+    // Yesterday 11:00 and 23:40 JST.
+    let midnight_jst = now - (now + 9 * 3_600_000_000).rem_euclid(day_us) - day_us;
+    let ev = |t: i64, user: &str, patient: &str, terminal: &str| AccessEvent {
+        time_us: t,
+        system: "電子カルテ".to_owned(),
+        user: user.to_owned(),
+        patient: Some(patient.to_owned()),
+        action: AccessAction::View,
+        result: Some(AccessResult::Success),
+        terminal: Some(terminal.to_owned()),
+        detail: None,
+    };
+    anzen_accesslog::append_events(
+        c,
+        org,
+        "demo",
+        &[
+            ev(
+                midnight_jst + 11 * 3_600_000_000,
+                "suzuki",
+                "P09001",
+                "診察室PC-2",
+            ),
+            ev(
+                midnight_jst + 23 * 3_600_000_000 + 40 * 60_000_000,
+                "ito",
+                "P00042",
+                "ITO-LAPTOP",
+            ),
+        ],
+    )?;
+    anzen_web::checks::check_access_log(c, org, "demo", now - 100 * day_us, now)?;
+    let first = anzen_web::today_jst().first_of_month();
+    let last_month = first.yesterday().unwrap_or(first).first_of_month();
+    anzen_web::access_audit::sign(
+        c,
+        org,
+        "sato@sakura-clinic.example",
+        last_month,
+        Some("指摘なし。時間外アクセスは当直の記録と照合済み。".to_owned()),
+        now,
+    )
+    .map_err(|e| anyhow::anyhow!("signing the demo access-log report: {e}"))?;
     Ok(())
 }
 

@@ -15,6 +15,7 @@ mod demo_incident;
 mod export;
 mod init;
 mod serve;
+mod syslog;
 mod verify;
 
 /// The server allocates many small strings (findings' Japanese messages and evidence,

@@ -66,6 +66,10 @@ pub fn serve_store(
             .map_err(|_| UsageError(format!("listen address {:?} is not host:port", cfg.listen)))?;
         tokio::spawn(housekeeping(store.clone(), cfg.web_config()));
         tokio::spawn(checkpoints(store.clone(), checkpointer.clone()));
+        let syslog = match &cfg.syslog {
+            Some(sc) => Some(crate::syslog::start(store.clone(), sc).await?),
+            None => None,
+        };
         match &cfg.tls {
             None => {
                 let listener = tokio::net::TcpListener::bind(addr)
@@ -97,6 +101,9 @@ pub fn serve_store(
                     .serve(anzen_web::router(state).into_make_service_with_connect_info::<SocketAddr>())
                     .await?;
             }
+        }
+        if let Some(r) = syslog {
+            r.shutdown().await;
         }
         // Clean shutdown: every ledger entry written so far gets under a signed checkpoint.
         let (s, cp) = (store.clone(), checkpointer.clone());

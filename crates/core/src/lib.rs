@@ -6,6 +6,7 @@
 pub mod asset;
 pub mod calendar;
 pub mod finding;
+pub mod holidays;
 pub mod org;
 pub mod password;
 pub mod role;

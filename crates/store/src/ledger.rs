@@ -390,6 +390,28 @@ pub fn latest_checkpoint(conn: &mut Conn, org: OrgId) -> Result<Option<String>, 
     .transpose()
 }
 
+/// The latest signed checkpoint written at or before `at_us`: (note, tree size, written
+/// at). What a month-end report cites as the state of the ledger at the end of the month.
+pub fn checkpoint_at(
+    conn: &mut Conn,
+    org: OrgId,
+    at_us: i64,
+) -> Result<Option<(String, u64, i64)>, StoreError> {
+    conn.query_opt(
+        "SELECT note, size, created_at FROM ledger_checkpoints WHERE org_id = $1 AND created_at <= $2 \
+         ORDER BY seq DESC LIMIT 1",
+        params![org.0, at_us],
+    )?
+    .map(|r| {
+        Ok((
+            r.string(0)?,
+            u64::try_from(r.i64(1)?).unwrap_or(0),
+            r.i64(2)?,
+        ))
+    })
+    .transpose()
+}
+
 /// Writes signed checkpoints: every `every_entries` new entries, or after `every` with new
 /// entries, and on demand (clean shutdown, `anzen ledger checkpoint`).
 #[derive(Clone)]

@@ -6,6 +6,7 @@
 //! stores (`orgs`, `users`, `sessions`, `tokens`, `ledger`), written once in portable SQL.
 //! The store never decides what is a finding: it keeps records, rules live in anzen-core.
 
+pub mod access_monitoring;
 pub mod accounts;
 pub mod assessments;
 pub mod assets;

@@ -71,6 +71,11 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0012_governance.sql"),
     },
     Migration {
+        name: "0014_access_monitoring",
+        sqlite: include_str!("../migrations/sqlite/0014_access_monitoring.sql"),
+        postgres: include_str!("../migrations/postgres/0014_access_monitoring.sql"),
+    },
+    Migration {
         name: "0015_access_posting_blocks",
         sqlite: include_str!("../migrations/sqlite/0015_access_posting_blocks.sql"),
         postgres: include_str!("../migrations/postgres/0015_access_posting_blocks.sql"),

@@ -83,6 +83,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
         scope: Some("read"),
         response: "AuditList",
     },
+    Endpoint {
+        method: "get",
+        path: "/access-log/events",
+        summary: "Search the access log (アクセスログ): patient, user, system, action (参照, view, …), from, to (2025-04-01 or 2025-04-01 09:00 JST; a date alone as `to` includes that day), limit (≤ 1000), offset; recorded in the audit trail (監査者・管理者・安全管理責任者)",
+        scope: Some("read"),
+        response: "AccessEventList",
+    },
 ];
 
 pub fn routes() -> Router<AppState> {
@@ -91,6 +98,7 @@ pub fn routes() -> Router<AppState> {
         .route("/org", get(get_org).put(put_org))
         .route("/members", get(members))
         .route("/audit", get(audit_list))
+        .route("/access-log/events", get(access_events))
         .fallback(|| async { ApiError(AppError::NotFound) })
         .method_not_allowed_fallback(|| async { ApiError(AppError::MethodNotAllowed) })
 }
@@ -296,6 +304,64 @@ async fn audit_list(
     Ok(Json(json!({ "entries": list })))
 }
 
+#[derive(Deserialize, Default)]
+struct AccessQuery {
+    #[serde(default)]
+    patient: String,
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    system: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    limit: Option<u64>,
+    #[serde(default)]
+    offset: Option<u64>,
+}
+
+/// The access-log search of the page, as JSON; audited as `access_log.search` like the
+/// page (looking at access logs is an access too).
+async fn access_events(
+    State(state): State<AppState>,
+    auth: ApiAuth,
+    ApiQuery(q): ApiQuery<AccessQuery>,
+) -> ApiResult<serde_json::Value> {
+    auth.require(Action::ReadAudit, "read")?;
+    let form = crate::pages::access_log::SearchForm {
+        patient: q.patient,
+        user: q.user,
+        system: q.system,
+        action: q.action,
+        from: q.from,
+        to: q.to,
+        page: 0,
+    };
+    let f = form
+        .filter()
+        .map_err(|m| ApiError(AppError::BadRequest(m)))?;
+    let (limit, offset) = (q.limit.unwrap_or(100).clamp(1, 1000), q.offset.unwrap_or(0));
+    let (org, actor) = (auth.org.clone(), auth.actor.clone());
+    let page = state
+        .tx(move |c| {
+            let p = anzen_accesslog::search(c, &org, &f, offset, limit)
+                .map_err(crate::checks::CheckError::from)?;
+            anzen_accesslog::query::record_search(c, &org, &actor, &f, p.events.len())
+                .map_err(crate::checks::CheckError::from)?;
+            Ok(p)
+        })
+        .await?;
+    Ok(Json(json!({
+        "events": page.events,
+        "total": page.total,
+        "more": page.more,
+    })))
+}
+
 async fn openapi() -> Json<serde_json::Value> {
     Json(openapi_doc())
 }
@@ -359,6 +425,23 @@ fn openapi_doc() -> serde_json::Value {
                 } },
                 "Org": { "allOf": [ schema_ref("OrgProfile"), { "type": "object", "required": ["id", "uid"], "properties": { "id": { "type": "integer" }, "uid": { "type": "string" } } } ] },
                 "MemberList": { "type": "object", "properties": { "members": { "type": "array", "items": { "type": "object", "properties": { "id": { "type": "integer" }, "email": { "type": "string" }, "name": { "type": "string" }, "role": { "type": "string", "enum": Role::ALL.iter().map(|r| r.code()).collect::<Vec<_>>() } } } } } },
+                "AccessEventList": { "type": "object", "required": ["events", "more"], "properties": {
+                    "events": { "type": "array", "items": { "type": "object", "required": ["seq", "event"], "properties": {
+                        "seq": { "type": "integer" },
+                        "event": { "type": "object", "required": ["time_us", "system", "user", "action"], "properties": {
+                            "time_us": { "type": "integer" },
+                            "system": { "type": "string" },
+                            "user": { "type": "string" },
+                            "patient": { "type": ["string", "null"] },
+                            "action": { "type": "string" },
+                            "result": { "type": ["string", "null"] },
+                            "terminal": { "type": ["string", "null"] },
+                            "detail": { "type": ["string", "null"] }
+                        } }
+                    } } },
+                    "total": { "type": ["integer", "null"] },
+                    "more": { "type": "boolean" }
+                } },
                 "AuditList": { "type": "object", "properties": { "entries": { "type": "array", "items": { "type": "object", "properties": { "index": { "type": "integer" }, "time_us": { "type": "integer" }, "author": { "type": "string" }, "kind": { "type": "string" }, "payload": {} } } } } }
             }
         }

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use anzen_catalog::evidence::{EvidenceRegistry, EvidenceRule, Facts, OrgFacts};
 use anzen_core::calendar::FiscalYear;
 use anzen_core::finding::reconcile;
+use anzen_core::rules::access_log as rules_access;
 use anzen_core::rules::accounts as rules_accounts;
 use anzen_core::rules::assets::{
     AssetLedgerComplete, LedgerSummary, OpenFinding, RULE_PREFIXES, SettingsEvidence, Tables,
@@ -20,6 +21,7 @@ use anzen_core::rules::bcp as rules_bcp;
 use anzen_core::rules::governance as rules_governance;
 use anzen_core::rules::incident as rules_incident;
 use anzen_core::rules::vendors as rules_vendors;
+use anzen_store::access_monitoring as store_monitoring;
 use anzen_store::accounts as store_accounts;
 use anzen_store::continuity as store_continuity;
 use anzen_store::findings::{self as findings_store, Applied};
@@ -41,6 +43,8 @@ pub enum CheckError {
     Tables(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    AccessLog(#[from] anzen_accesslog::AccessLogError),
 }
 
 /// The alias and end-of-support tables, loaded once.
@@ -331,6 +335,26 @@ pub fn evidence_for(
     registry.register(rules_governance::OperationsRulesEstablished {
         training: gi.sessions.iter().map(|s| s.date).collect(),
         policy: gi.policy,
+        today,
+    });
+    // 2-(6): the monthly 監査 reports signed off.
+    let last_month = today
+        .first_of_month()
+        .yesterday()
+        .unwrap_or(today)
+        .first_of_month();
+    registry.register(rules_access::AccessLogsReviewed {
+        signed_months: store_monitoring::reports(conn, org)?
+            .into_iter()
+            .map(|r| r.month)
+            .collect(),
+        events_last_month: store_monitoring::events_touching(
+            conn,
+            org,
+            jst_midnight(last_month),
+            jst_midnight(today.first_of_month()),
+        )?,
+        events_total: anzen_accesslog::event_count(conn, org)?,
         today,
     });
     let facts = Facts {
@@ -980,4 +1004,186 @@ pub fn check_governance(
         actor,
         &reconcile(&recorded, &now),
     )?)
+}
+
+// ---------------------------------------------------------------------------------------
+// アクセスログの監視 (2-(6))
+
+const JST_US: i64 = 9 * 3600 * 1_000_000;
+const DAY_US: i64 = 86_400 * 1_000_000;
+
+/// The JST day of a time.
+pub fn jst_date(time_us: i64) -> jiff::civil::Date {
+    let days = (time_us + JST_US).div_euclid(DAY_US);
+    jiff::civil::Date::constant(1970, 1, 1)
+        .checked_add(jiff::Span::new().days(days))
+        .unwrap_or(jiff::civil::Date::MIN)
+}
+
+/// Midnight JST starting `d`, in microseconds.
+pub fn jst_midnight(d: jiff::civil::Date) -> i64 {
+    let days = jiff::civil::Date::constant(1970, 1, 1)
+        .until(d)
+        .map_or(0, |s| i64::from(s.get_days()));
+    days * DAY_US - JST_US
+}
+
+/// The rules' thresholds and hours from the stored settings; closed days are the listed
+/// ones plus, when set, the national holidays of the years `from..=to` touch.
+pub fn monitor_config(
+    s: &store_monitoring::MonitoringSettings,
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
+) -> rules_access::Config {
+    let mut hours = Vec::new();
+    for (i, h) in s.weekday_hours.iter().enumerate() {
+        if let Some(h) = h {
+            let mut days = [false; 7];
+            days[i] = true;
+            hours.push(rules_access::Hours {
+                system: "*".to_owned(),
+                days,
+                start_minute: h.start_minute,
+                end_minute: h.end_minute,
+            });
+        }
+    }
+    // No open day at all leaves `hours` empty, which the rules read as "not checked"
+    // (every access outside hours is a setting nobody means).
+    let mut closed_days: Vec<jiff::civil::Date> = s
+        .closed_days
+        .iter()
+        .filter_map(|d| anzen_core::calendar::parse_date(d).ok())
+        .collect();
+    if s.holidays_closed {
+        for y in from.year()..=to.year() {
+            closed_days.extend(anzen_core::holidays::holidays(y));
+        }
+    }
+    rules_access::Config {
+        hours,
+        always_open: s.always_open.clone(),
+        closed_days,
+        patients_per_hour: s.patients_per_hour.max(1) as usize,
+        failed_logins: s.failed_logins.max(1) as usize,
+        failed_window_secs: i64::from(s.failed_window_minutes.max(1)) * 60,
+        outputs_per_hour: s.outputs_per_hour.max(1) as usize,
+    }
+}
+
+/// What a monitoring run looked at and did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessLogRun {
+    /// First JST day covered.
+    pub from: jiff::civil::Date,
+    /// Day after the last one covered.
+    pub to: jiff::civil::Date,
+    /// Events fed to the rules.
+    pub events: u64,
+    pub applied: Applied,
+}
+
+/// The rule's record of one stored event (borrowed).
+pub fn access_record(s: &anzen_accesslog::StoredEvent) -> rules_access::AccessRecord<'_> {
+    use anzen_ingest::Choice;
+    let e = &s.event;
+    rules_access::AccessRecord {
+        seq: i64::try_from(s.seq).unwrap_or(i64::MAX),
+        time_us: e.time_us,
+        system: &e.system,
+        user: &e.user,
+        patient: e.patient.as_deref(),
+        operation: rules_access::Operation::parse(e.action.en())
+            .unwrap_or(rules_access::Operation::View),
+        success: e.result.map(|r| r == anzen_ingest::AccessResult::Success),
+        terminal: e.terminal.as_deref(),
+    }
+}
+
+/// Runs the access-log monitoring (`core::rules::access_log::Monitor`) over the stored
+/// events of the whole JST days that `[from_us, to_us)` touches, with the organisation's
+/// settings and the account audit's latest snapshots (retired, disabled, unknown
+/// accounts), and reconciles the findings of **those days only** (a finding's key ends
+/// with its day): a run over one day says nothing about the others. In the caller's
+/// transaction — after every import, watch or syslog batch for its time range, after a
+/// settings change, and in `anzen check` (the last 31 days).
+///
+/// The store streams events in order of arrival; the monitor counts a late event in its
+/// account's current hour, so logs imported out of time order may count an hour's
+/// patients a little differently (never miss a retired, VIP, terminal or hours finding).
+pub fn check_access_log(
+    conn: &mut Conn,
+    org: &Org,
+    actor: &str,
+    from_us: i64,
+    to_us: i64,
+) -> Result<AccessLogRun, CheckError> {
+    let from = jst_date(from_us);
+    let to = jst_date(to_us.max(from_us + 1) - 1)
+        .tomorrow()
+        .unwrap_or(jiff::civil::Date::MAX);
+    let (start, end) = (jst_midnight(from), jst_midnight(to));
+    let settings = store_monitoring::settings(conn, org)?.settings;
+    let inputs = account_inputs(conn, org)?;
+    // The account lists' date: the latest accounts snapshot (rules judge disabled/unknown
+    // accounts only from then on).
+    let as_of = store_accounts::snapshots(conn, org)?
+        .iter()
+        .filter(|s| s.kind == "accounts")
+        .map(|s| s.imported_at)
+        .max()
+        .map(jst_date);
+    let staff_patients: Vec<rules_access::StaffPatient> = settings
+        .staff_patients
+        .iter()
+        .map(|p| rules_access::StaffPatient {
+            patient: p.patient.clone(),
+            staff_id: p.staff_id.clone(),
+        })
+        .collect();
+    let reference = rules_access::Reference {
+        accounts: &inputs.accounts,
+        staff: &inputs.staff,
+        accounts_as_of: as_of,
+        vip_patients: &settings.vip_patients,
+        staff_patients: &staff_patients,
+        terminals: &settings.terminals,
+    };
+    let mut monitor = rules_access::Monitor::new(monitor_config(&settings, from, to), &reference);
+    anzen_accesslog::stream(conn, org, start, end, |s| -> Result<bool, CheckError> {
+        monitor.feed(&access_record(&s));
+        Ok(true)
+    })?;
+    let events = monitor.events();
+    let now = monitor.finish();
+    let (lo, hi) = (from.to_string(), to.to_string());
+    let recorded: Vec<_> = findings_store::recorded(conn, org, &rules_access::RULE_PREFIXES)?
+        .into_iter()
+        .filter(|r| {
+            r.key
+                .rsplit('/')
+                .next()
+                .is_some_and(|d| d.len() == 10 && *d >= *lo.as_str() && *d < *hi.as_str())
+        })
+        .collect();
+    let applied = findings_store::apply(conn, org, actor, &reconcile(&recorded, &now))?;
+    Ok(AccessLogRun {
+        from,
+        to,
+        events,
+        applied,
+    })
+}
+
+/// The monitoring after an import: over the time span of the batches in `seqs`.
+pub fn check_access_log_seqs(
+    conn: &mut Conn,
+    org: &Org,
+    actor: &str,
+    seqs: std::ops::Range<u64>,
+) -> Result<Option<AccessLogRun>, CheckError> {
+    match store_monitoring::batch_time_span(conn, org, seqs.start, seqs.end)? {
+        Some((a, b)) => Ok(Some(check_access_log(conn, org, actor, a, b + 1)?)),
+        None => Ok(None),
+    }
 }

@@ -33,6 +33,8 @@ use axum::routing::{get, post};
 pub use api::openapi_json;
 pub use auth::hash_password;
 pub use error::AppError;
+/// The monthly access-log 監査 report (for the demo and the CLI).
+pub use pages::access_audit;
 pub use pages::today_jst;
 
 /// Settings of the web server (the `[web]` part of the config file).
@@ -154,6 +156,11 @@ impl From<checks::CheckError> for AppError {
             checks::CheckError::BadFeed(m) => AppError::BadRequest(m),
             checks::CheckError::Tables(m) => AppError::Internal(m),
             checks::CheckError::Store(e) => e.into(),
+            checks::CheckError::AccessLog(e) => match e {
+                anzen_accesslog::AccessLogError::Input(m) => AppError::BadRequest(m),
+                anzen_accesslog::AccessLogError::Store(s) => s.into(),
+                other => AppError::Internal(other.to_string()),
+            },
         }
     }
 }

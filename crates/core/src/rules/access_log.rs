@@ -259,8 +259,9 @@ pub struct Hours {
 /// Thresholds and hours.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    /// Business hours per system; a system without an entry uses the `*` entry; no entry
-    /// at all = not checked. Default: `*` Monday–Saturday 07:00–21:00.
+    /// Business hours per system; a system without an entry uses the `*` entries; no entry
+    /// at all = not checked. Several entries of one system add up (e.g. 月〜金 8:30–17:30
+    /// and 土 8:30–12:30): a time is inside when any of them says so. Default: `*` Monday–Saturday 07:00–21:00.
     pub hours: Vec<Hours>,
     /// Systems used around the clock (病棟, 救急): never out of hours.
     pub always_open: Vec<String>,
@@ -458,8 +459,8 @@ pub struct Monitor {
     /// 患者ID (compared exactly, trimmed) → 職員番号 (folded).
     staff_patients: HashMap<String, String>,
     terminals: HashSet<String>,
-    /// folded system → hours (None = always open); `*` under the key "*".
-    hours: HashMap<String, Option<Hours>>,
+    /// folded system → its hours (None = always open); `*` under the key "*".
+    hours: HashMap<String, Option<Vec<Hours>>>,
     closed_days: HashSet<i64>,
     /// folded system → folded account → state.
     users: HashMap<String, HashMap<String, UserState>>,
@@ -498,11 +499,14 @@ impl Monitor {
                     retired: person.and_then(|p| p.retired),
                 });
         }
-        let mut hours: HashMap<String, Option<Hours>> = HashMap::new();
+        let mut hours: HashMap<String, Option<Vec<Hours>>> = HashMap::new();
         for h in &config.hours {
-            hours
+            if let Some(list) = hours
                 .entry(fold(&h.system).into_owned())
-                .or_insert_with(|| Some(h.clone()));
+                .or_insert_with(|| Some(Vec::new()))
+            {
+                list.push(h.clone());
+            }
         }
         for s in &config.always_open {
             hours.insert(fold(s).into_owned(), None);
@@ -547,7 +551,7 @@ impl Monitor {
                 None => return true,
             },
         };
-        let Some(h) = hours else {
+        let Some(list) = hours else {
             return true;
         };
         if self.closed_days.contains(&day) {
@@ -555,16 +559,18 @@ impl Monitor {
         }
         // 1970-01-01 was a Thursday; Monday = 0.
         let weekday = usize::try_from((day + 3).rem_euclid(7)).unwrap_or(0);
-        let (start, end) = (i64::from(h.start_minute), i64::from(h.end_minute));
-        if start <= end {
-            h.days.get(weekday).copied().unwrap_or(false) && start <= minute && minute < end
-        } else if minute >= start {
-            // Overnight hours belong to the day they start on.
-            h.days.get(weekday).copied().unwrap_or(false)
-        } else {
-            let yesterday = (weekday + 6) % 7;
-            minute < end && h.days.get(yesterday).copied().unwrap_or(false)
-        }
+        list.iter().any(|h| {
+            let (start, end) = (i64::from(h.start_minute), i64::from(h.end_minute));
+            if start <= end {
+                h.days.get(weekday).copied().unwrap_or(false) && start <= minute && minute < end
+            } else if minute >= start {
+                // Overnight hours belong to the day they start on.
+                h.days.get(weekday).copied().unwrap_or(false)
+            } else {
+                let yesterday = (weekday + 6) % 7;
+                minute < end && h.days.get(yesterday).copied().unwrap_or(false)
+            }
+        })
     }
 
     /// Takes one event. Events should come in time order; a late event is counted in the
@@ -963,6 +969,99 @@ fn build(cfg: &Config, st: &UserState, info: Option<&AccountInfo>, h: &Hit) -> N
     }
 }
 
+/// Days into a month during which the month before last still counts as "the last
+/// reviewed month": the review of a month happens early in the next one.
+pub const REVIEW_GRACE_DAYS: i8 = 15;
+
+/// 2-(6) アクセスログを管理している (`access_logs_ingested`), from the monthly 監査 reports.
+///
+/// はい when the last complete month has events stored **and** a signed report — or, in
+/// the first [`REVIEW_GRACE_DAYS`] days of a month (before the review of the month that just
+/// ended can reasonably be done), when the month before it has one. Keeping logs is not
+/// enough for 2-(6): they have to be looked at, and the signed report is the record that
+/// somebody responsible did. One month rather than three, because the checklist is answered
+/// about the present state; an older gap shows in the list of reports, not in this answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessLogsReviewed {
+    /// Months (`YYYY-MM`) with a signed report.
+    pub signed_months: Vec<String>,
+    /// Events stored for the last complete month.
+    pub events_last_month: u64,
+    /// Events stored at all.
+    pub events_total: u64,
+    pub today: Date,
+}
+
+fn month_key(d: Date) -> String {
+    format!("{:04}-{:02}", d.year(), d.month())
+}
+
+impl AccessLogsReviewed {
+    /// The month whose signed report is needed today, and the one before it (accepted in
+    /// the grace days).
+    pub fn months_due(today: Date) -> (String, Option<String>) {
+        let first = today.first_of_month();
+        let last = first.yesterday().unwrap_or(first);
+        let before = last.first_of_month().yesterday().ok();
+        let grace = today.day() <= REVIEW_GRACE_DAYS;
+        (month_key(last), before.filter(|_| grace).map(month_key))
+    }
+}
+
+impl anzen_catalog::evidence::EvidenceRule for AccessLogsReviewed {
+    fn key(&self) -> &str {
+        anzen_catalog::evidence::ACCESS_LOGS_INGESTED
+    }
+
+    fn evaluate(
+        &self,
+        _item: &anzen_catalog::Item,
+        _facts: &anzen_catalog::evidence::Facts,
+    ) -> anzen_catalog::evidence::AutoAnswer {
+        use anzen_catalog::evidence::{AutoAnswer, Suggestion};
+        let (last, before) = Self::months_due(self.today);
+        if self.events_total == 0 {
+            return AutoAnswer {
+                suggestion: Suggestion::No,
+                reasons_ja: vec![
+                    "アクセスログが取り込まれていません（ファイル取り込み・監視フォルダ・syslog 受信のいずれかで保管してください）。"
+                        .to_owned(),
+                ],
+            };
+        }
+        let mut reasons = Vec::new();
+        let mut yes = true;
+        if self.events_last_month == 0 {
+            yes = false;
+            reasons.push(format!("{last} のアクセスログが保管されていません。"));
+        } else {
+            reasons.push(format!(
+                "{last} のアクセスログを{}件保管しています。",
+                self.events_last_month
+            ));
+        }
+        let signed = |m: &str| self.signed_months.iter().any(|s| s == m);
+        if signed(&last) {
+            reasons.push(format!(
+                "{last} の月次監査報告は安全管理責任者が確認済みです。"
+            ));
+        } else if let Some(b) = before.filter(|b| signed(b)) {
+            reasons.push(format!(
+                "{b} の月次監査報告は確認済みです（{last} 分は毎月{REVIEW_GRACE_DAYS}日までに確認してください）。"
+            ));
+        } else {
+            yes = false;
+            reasons.push(format!(
+                "{last} の月次監査報告が安全管理責任者によって確認されていません。"
+            ));
+        }
+        AutoAnswer {
+            suggestion: if yes { Suggestion::Yes } else { Suggestion::No },
+            reasons_ja: reasons,
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -1256,6 +1355,34 @@ mod tests {
         );
         assert_eq!(rules(&f), [OUTSIDE_HOURS], "{f:#?}");
         assert!(f[0].subject.ends_with("sato"));
+        // Several entries add up: weekdays 08:30–17:30 and Saturday 08:30–12:30.
+        let cfg = Config {
+            hours: vec![
+                Hours {
+                    system: "*".into(),
+                    days: [true, true, true, true, true, false, false],
+                    start_minute: 510,
+                    end_minute: 1050,
+                },
+                Hours {
+                    system: "*".into(),
+                    days: [false, false, false, false, false, true, false],
+                    start_minute: 510,
+                    end_minute: 750,
+                },
+            ],
+            ..Config::default()
+        };
+        let f = run(
+            &[
+                rec(t(0, 17, 0), "tanaka", Operation::View, None),
+                rec(t(5, 12, 0), "tanaka", Operation::View, None),
+                rec(t(5, 13, 0), "sato", Operation::View, None),
+            ],
+            cfg,
+        );
+        assert_eq!(rules(&f), [OUTSIDE_HOURS], "{f:#?}");
+        assert!(f[0].subject.ends_with("sato"));
         // Failed attempts are not accesses.
         let mut r = rec(t(0, 23, 0), "tanaka", Operation::View, None);
         r.success = Some(false);
@@ -1490,6 +1617,46 @@ mod tests {
             Operation::ALL
                 .iter()
                 .all(|o| Operation::parse(o.code()) == Some(*o))
+        );
+    }
+
+    #[test]
+    fn evidence_needs_the_last_month_signed() {
+        use anzen_catalog::evidence::{EvidenceRule, Facts, Suggestion};
+        let item = anzen_catalog::Catalog::builtin()
+            .unwrap()
+            .editions()
+            .iter()
+            .flat_map(|e| e.items.iter())
+            .next()
+            .unwrap()
+            .clone();
+        let rule = |months: &[&str], events: u64, today: Date| AccessLogsReviewed {
+            signed_months: months.iter().map(|m| (*m).to_owned()).collect(),
+            events_last_month: events,
+            events_total: events + 1,
+            today,
+        };
+        let f = Facts::default();
+        let r = rule(&["2025-04"], 10, Date::constant(2025, 5, 20)).evaluate(&item, &f);
+        assert_eq!(r.suggestion, Suggestion::Yes, "{r:?}");
+        // Late in May with April unsigned: no, even with March signed.
+        let r = rule(&["2025-03"], 10, Date::constant(2025, 5, 20)).evaluate(&item, &f);
+        assert_eq!(r.suggestion, Suggestion::No);
+        assert!(r.reasons_ja[1].contains("2025-04"), "{r:?}");
+        // Early in May, March signed still counts.
+        let r = rule(&["2025-03"], 10, Date::constant(2025, 5, 3)).evaluate(&item, &f);
+        assert_eq!(r.suggestion, Suggestion::Yes, "{r:?}");
+        // Signed but nothing stored last month; nothing stored at all.
+        let r = rule(&["2025-04"], 0, Date::constant(2025, 5, 20)).evaluate(&item, &f);
+        assert_eq!(r.suggestion, Suggestion::No);
+        let mut none = rule(&[], 0, Date::constant(2025, 5, 20));
+        none.events_total = 0;
+        assert_eq!(none.evaluate(&item, &f).suggestion, Suggestion::No);
+        // January: the month due is the previous December.
+        assert_eq!(
+            AccessLogsReviewed::months_due(Date::constant(2026, 1, 5)),
+            ("2025-12".to_owned(), Some("2025-11".to_owned()))
         );
     }
 }

@@ -41,19 +41,19 @@ fn app_error(e: AccessLogError) -> AppError {
 #[derive(Deserialize, Default, Clone)]
 pub struct SearchForm {
     #[serde(default)]
-    patient: String,
+    pub(crate) patient: String,
     #[serde(default)]
-    user: String,
+    pub(crate) user: String,
     #[serde(default)]
-    system: String,
+    pub(crate) system: String,
     #[serde(default)]
-    action: String,
+    pub(crate) action: String,
     #[serde(default)]
-    from: String,
+    pub(crate) from: String,
     #[serde(default)]
-    to: String,
+    pub(crate) to: String,
     #[serde(default)]
-    page: u64,
+    pub(crate) page: u64,
 }
 
 impl SearchForm {
@@ -70,7 +70,7 @@ impl SearchForm {
         .any(|s| !s.trim().is_empty())
     }
 
-    fn filter(&self) -> Result<Filter, String> {
+    pub(crate) fn filter(&self) -> Result<Filter, String> {
         let t = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
         let time = |s: &str, what: &str| {
             t(s).map(|v| anzen_ingest::parse_time_bound(&v).map_err(|m| format!("{what}: {m}")))
@@ -415,7 +415,7 @@ pub async fn import_upload(
     let (o, actor) = (ctx.org.clone(), ctx.actor());
     let out = state
         .tx(move |c| {
-            import::import_in(
+            let out = import::import_in(
                 c,
                 &o,
                 ImportSource {
@@ -427,7 +427,10 @@ pub async fn import_upload(
                 bytes.as_slice(),
                 &mut |_| {},
             )
-            .map_err(app_error)
+            .map_err(app_error)?;
+            // The monitoring rules over the days this file touched.
+            crate::checks::check_access_log_seqs(c, &o, &actor, out.first_seq..out.end_seq)?;
+            Ok(out)
         })
         .await?;
     let _ = out;

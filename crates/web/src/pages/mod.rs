@@ -1,6 +1,8 @@
 //! Server-rendered pages. One module per area; templates in `crates/web/templates/`.
 
+pub mod access_audit;
 pub mod access_log;
+pub mod access_monitoring;
 pub mod account;
 pub mod accounts;
 pub mod assets;
@@ -179,6 +181,23 @@ pub fn routes() -> Router<AppState> {
         .route("/o/{org}/accounts/directory/fetch", post(directory::fetch))
         .merge(vendor_routes())
         .route("/o/{org}/access-log", get(access_log::search))
+        .route("/o/{org}/access-log/audit", get(access_audit::audit_page))
+        .route(
+            "/o/{org}/access-log/audit/print",
+            get(access_audit::audit_print),
+        )
+        .route(
+            "/o/{org}/access-log/audit.xlsx",
+            get(access_audit::audit_xlsx),
+        )
+        .route(
+            "/o/{org}/access-log/audit/sign",
+            post(access_audit::audit_sign),
+        )
+        .route(
+            "/o/{org}/access-log/monitoring",
+            get(access_monitoring::settings_page).post(access_monitoring::save_settings),
+        )
         .route(
             "/o/{org}/access-log/quarantine",
             get(access_log::quarantine),

@@ -1,6 +1,7 @@
 //! End-to-end tests of the real server over HTTP, on every storage backend.
 
 mod access_log;
+mod access_monitoring;
 mod accounts;
 mod api;
 mod assets;
