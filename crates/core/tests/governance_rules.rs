@@ -158,7 +158,7 @@ fn full_inputs() -> CalendarInputs {
             (2025, 10),
         ],
         has_systems: true,
-        last_access_log_audit: None,
+        access_log_audit_months: vec![],
         access_log_audit_tracked: false,
         restore_drills: vec![date(2025, 9, 1)],
         bcp_approved: Some(date(2025, 5, 1)),
@@ -244,17 +244,23 @@ fn overdue_tasks_become_one_finding_per_kind_and_reminders() {
         !r.iter()
             .any(|t| t.kind == TaskKind::AccountReview && t.month == 12)
     );
-    // Once tracked, an access-log audit before the month leaves it overdue.
+    // Once logs are collected, a month's audit falls due at the end of the next month:
+    // August signed is done, September (due 10-31) is overdue, October (due 11-30) is not.
     i.access_log_audit_tracked = true;
-    i.last_access_log_audit = Some(date(2025, 9, 3));
+    i.access_log_audit_months = vec![(2025, 8)];
     let tasks = calendar(FiscalYear(2025), &i, &CalendarOptions::default(), TODAY);
     let audits: Vec<_> = tasks
         .iter()
         .filter(|t| t.kind == TaskKind::AccessLogAudit)
         .collect();
-    assert_eq!(audits[5].month, 9);
-    assert_eq!(audits[5].status, TaskStatus::Done);
-    assert_eq!(audits[6].status, TaskStatus::Overdue, "October");
+    assert_eq!(audits[4].month, 8);
+    assert_eq!(audits[4].status, TaskStatus::Done);
+    assert_eq!(audits[5].status, TaskStatus::Overdue, "September");
+    assert_eq!(audits[5].due, date(2025, 10, 31));
+    assert_eq!(audits[6].status, TaskStatus::Planned, "October");
+    // March's audit falls due at the end of April of the next year.
+    assert_eq!(audits[11].month, 3);
+    assert_eq!(audits[11].due, date(2026, 4, 30));
 }
 
 #[test]

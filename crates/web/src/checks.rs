@@ -887,13 +887,6 @@ pub fn policy_state(
     }
 }
 
-fn jst_date(us: i64) -> Option<jiff::civil::Date> {
-    jiff::Timestamp::from_microsecond(us).ok().map(|t| {
-        t.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(9)))
-            .date()
-    })
-}
-
 /// Loads the governance rules' inputs — the 規程, the latest roster, the training sessions
 /// and the PDCA calendar's records — from the store.
 pub fn governance_inputs(
@@ -924,8 +917,16 @@ pub fn governance_inputs(
     let checklist_completed = anzen_store::assessments::list(conn, org)?
         .into_iter()
         .filter(|a| a.fiscal_year == fy.0 && a.client_org_id.is_none())
-        .filter_map(|a| a.completed_at.and_then(jst_date))
+        .filter_map(|a| a.completed_at.map(jst_date))
         .max();
+    // Signed monthly access-log 監査 reports, by their "YYYY-MM".
+    let access_log_audit_months: Vec<(i16, i8)> = store_monitoring::reports(conn, org)?
+        .iter()
+        .filter_map(|r| {
+            let (y, m) = r.month.split_once('-')?;
+            Some((y.parse().ok()?, m.parse().ok()?))
+        })
+        .collect();
     let account_review_months = store_accounts::reviews(conn, org)?
         .into_iter()
         .filter_map(|r| {
@@ -959,10 +960,8 @@ pub fn governance_inputs(
         checklist_completed,
         account_review_months,
         has_systems,
-        // TODO(lead): wire the monthly access-log audit sign-off (issue 7, being built in
-        // parallel) here: its latest sign-off date, and `access_log_audit_tracked: true`.
-        last_access_log_audit: None,
-        access_log_audit_tracked: false,
+        access_log_audit_months,
+        access_log_audit_tracked: anzen_accesslog::event_count(conn, org)? > 0,
         restore_drills,
         bcp_approved: bcp.as_ref().and_then(|v| date(&v.approved_on)),
         bcp_next_review: bcp.as_ref().and_then(|v| date(&v.next_review)),

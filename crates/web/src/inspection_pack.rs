@@ -15,8 +15,10 @@
 //! printed on the cover), and signs a second checkpoint over that record.
 
 use anzen_core::calendar::{FiscalYear, wareki};
+use anzen_core::rules::governance as rules_governance;
 use anzen_core::rules::vendors::{self as rules_vendors, CertKind, DocKind};
 use anzen_store::findings::{self as findings_store, Finding};
+use anzen_store::governance as store_governance;
 use anzen_store::ledger::{self, Checkpointer};
 use anzen_store::orgs::Org;
 use anzen_store::{Conn, accounts, assets, continuity, evidence};
@@ -124,8 +126,7 @@ impl Section {
 /// A section builder.
 pub type SectionFn = fn(&mut Conn, &PackCtx<'_>) -> Result<Section, AppError>;
 
-/// The sections, in the order of the pack. Training records (研修記録) and the 運用管理規程
-/// are not built yet: add their builders here.
+/// The sections, in the order of the pack.
 pub const SECTIONS: &[SectionFn] = &[
     checklist_section,
     contacts_section,
@@ -133,6 +134,8 @@ pub const SECTIONS: &[SectionFn] = &[
     accounts_section,
     continuity_section,
     bcp_section,
+    policy_section,
+    training_section,
     vendors_section,
     findings_section,
 ];
@@ -607,6 +610,143 @@ fn bcp_section(c: &mut Conn, cx: &PackCtx<'_>) -> Result<Section, AppError> {
                 &[22.0, 90.0],
             )
             .with_notes(notes),
+        ],
+        warnings,
+    })
+}
+
+/// The titles of the open governance findings of `rules`, as the section's warnings.
+fn governance_warnings(
+    c: &mut Conn,
+    cx: &PackCtx<'_>,
+    rules: &[&str],
+) -> Result<Vec<String>, AppError> {
+    Ok(findings_store::list(c, cx.org, true)?
+        .into_iter()
+        .filter(|f| rules.contains(&f.rule.as_str()))
+        .map(|f| f.title)
+        .collect())
+}
+
+/// 運用管理規程: the approved version in force, section by section.
+fn policy_section(c: &mut Conn, cx: &PackCtx<'_>) -> Result<Section, AppError> {
+    let approved = store_governance::latest_approved_policy(c, cx.org)?;
+    let mut warnings = governance_warnings(
+        c,
+        cx,
+        &[
+            rules_governance::POLICY_NONE,
+            rules_governance::POLICY_REVIEW_OVERDUE,
+        ],
+    )?;
+    let (rows, notes) = match &approved {
+        Some(v) => {
+            let doc: rules_governance::PolicyDocument = serde_json::from_str(&v.document)
+                .map_err(|e| AppError::Internal(format!("policy version {}: {e}", v.id)))?;
+            let rows = doc
+                .sections
+                .iter()
+                .enumerate()
+                .map(|(i, s)| vec![format!("第{}条", i + 1), s.heading.clone(), s.body.clone()])
+                .collect();
+            let note = format!(
+                "{} 第{}版 ／ 承認日 {}（{}）",
+                doc.title,
+                v.version,
+                v.approved_on.as_deref().map(date_both).unwrap_or_default(),
+                v.approved_by.clone().unwrap_or_default()
+            );
+            (rows, vec![note])
+        }
+        None => {
+            if warnings.is_empty() {
+                warnings.push("承認された運用管理規程がありません。".to_owned());
+            }
+            (Vec::new(), Vec::new())
+        }
+    };
+    Ok(Section {
+        key: "policy",
+        title: "運用管理規程",
+        chart: None,
+        tables: vec![
+            Table::new(
+                "運用管理規程",
+                "医療情報システムの運用管理規程（承認済みの現行版）",
+                &["条", "見出し", "本文"],
+                rows,
+                &[8.0, 24.0, 90.0],
+            )
+            .with_notes(notes),
+        ],
+        warnings,
+    })
+}
+
+/// 研修記録: the 年度's training sessions and who attended.
+fn training_section(c: &mut Conn, cx: &PackCtx<'_>) -> Result<Section, AppError> {
+    let sessions = store_governance::training_in_year(c, cx.org, cx.fy.0)?;
+    let mut warnings = governance_warnings(
+        c,
+        cx,
+        &[
+            rules_governance::TRAINING_NONE,
+            rules_governance::TRAINING_MISSING,
+        ],
+    )?;
+    if sessions.is_empty() && warnings.is_empty() {
+        warnings.push("この年度の研修の記録がありません。".to_owned());
+    }
+    let list = sessions
+        .iter()
+        .map(|s| {
+            vec![
+                s.data.held_on.clone(),
+                s.data.title.clone(),
+                s.data.instructor.clone().unwrap_or_default(),
+                s.data.audience.clone().unwrap_or_default(),
+                s.text
+                    .as_ref()
+                    .map(|t| t.name.clone())
+                    .unwrap_or_else(|| "なし".to_owned()),
+                s.attendees.len().to_string(),
+            ]
+        })
+        .collect();
+    let attendance = sessions
+        .iter()
+        .flat_map(|s| {
+            s.attendees.iter().map(|a| {
+                vec![
+                    s.data.held_on.clone(),
+                    s.data.title.clone(),
+                    a.staff_id
+                        .clone()
+                        .unwrap_or_else(|| "（名簿外）".to_owned()),
+                    a.name.clone(),
+                ]
+            })
+        })
+        .collect();
+    Ok(Section {
+        key: "training",
+        title: "研修記録",
+        chart: None,
+        tables: vec![
+            Table::new(
+                "研修",
+                "情報セキュリティ研修の実施記録",
+                &["実施日", "研修名", "講師", "対象", "テキスト", "出席者数"],
+                list,
+                &[22.0, 36.0, 16.0, 16.0, 28.0, 10.0],
+            ),
+            Table::new(
+                "研修出席者",
+                "研修の出席者リスト",
+                &["実施日", "研修名", "職員番号", "氏名"],
+                attendance,
+                &[22.0, 36.0, 14.0, 18.0],
+            ),
         ],
         warnings,
     })

@@ -696,10 +696,11 @@ pub struct CalendarInputs {
     pub account_review_months: Vec<(i16, i8)>,
     /// Whether account 棚卸 applies (systems are registered).
     pub has_systems: bool,
-    /// The last monthly access-log audit sign-off.
-    pub last_access_log_audit: Option<Date>,
-    /// Whether the access-log audit sign-off is recorded anywhere yet; `false` shows the
-    /// task as 予定 without ever making it overdue.
+    /// Months (year, month) whose monthly access-log 監査 report is signed off.
+    pub access_log_audit_months: Vec<(i16, i8)>,
+    /// Whether access logs are collected at all (events stored); without them the monthly
+    /// audit shows as 予定 and never becomes overdue (2-(6)'s own evidence rule asks for the
+    /// logs first).
     pub access_log_audit_tracked: bool,
     /// Restore drill dates.
     pub restore_drills: Vec<Date>,
@@ -810,15 +811,18 @@ pub fn calendar(
             });
         }
     }
-    for (_, m) in &months {
-        let due = month_end(fy, *m);
-        let first = due.first_of_month();
-        // The monthly audit of month m is done by an audit on or after its first day (the
-        // only input is the last audit date).
-        // TODO(lead): wire `last_access_log_audit` to the monthly access-log audit sign-off
-        // (issue 7, built in parallel); until then the web layer passes `None` and
-        // `access_log_audit_tracked = false`.
-        let done = inputs.last_access_log_audit.filter(|d| *d >= first);
+    for (y, m) in &months {
+        // Month m's log is reviewed once it is over: its report is signed off in the
+        // following month (the report page refuses a running month), so that is when it
+        // falls due.
+        let due = month_end(fy, *m)
+            .last_of_month()
+            .tomorrow()
+            .map_or(month_end(fy, *m), |d| d.last_of_month());
+        let done = inputs
+            .access_log_audit_months
+            .contains(&(*y, *m))
+            .then_some(due);
         let mut st = status(done, due, today);
         if !inputs.access_log_audit_tracked && st == TaskStatus::Overdue {
             st = TaskStatus::Planned;
@@ -828,11 +832,11 @@ pub fn calendar(
             month: *m,
             due,
             status: st,
-            done_on: done,
+            done_on: None,
             note: if inputs.access_log_audit_tracked {
                 String::new()
             } else {
-                "確認の記録はまだ連携されていません".to_owned()
+                "アクセスログがまだ取り込まれていません".to_owned()
             },
         });
     }

@@ -5,7 +5,7 @@ pub mod access_log;
 pub mod accounts;
 pub mod assets;
 pub mod bcp;
-pub mod governance;
 pub mod gl2;
+pub mod governance;
 pub mod incident;
 pub mod vendors;

@@ -141,6 +141,39 @@ async fn seed(app: &App) {
         )?;
         anzen_web::checks::check_incident(c, &org, "t", jiff::civil::date(2025, 11, 20))
             .map_err(|e| StoreError::Decode(e.to_string()))?;
+        // 運用管理規程 approved, and one training session of the 年度 with two attendees.
+        let doc = serde_json::json!({
+            "title": "医療情報システム運用管理規程",
+            "sections": [
+                {"code": "purpose", "heading": "目的", "body": "この規程は安全管理を定める。"},
+                {"code": "training", "heading": "教育と訓練", "body": "年1回以上の研修を行う。"}
+            ]
+        });
+        anzen_store::governance::save_policy(c, &org, "t", &doc.to_string())?;
+        anzen_store::governance::approve_policy(c, &org, "t", "院長 佐藤", "2025-05-01")?;
+        anzen_store::governance::create_training(
+            c,
+            &org,
+            "t",
+            &anzen_store::governance::TrainingData {
+                title: "標的型メール訓練".into(),
+                held_on: "2025-06-10".into(),
+                instructor: Some("情報システム課".into()),
+                audience: Some("全職員".into()),
+                note: None,
+            },
+            &[
+                anzen_store::governance::Attendee {
+                    staff_id: Some("S001".into()),
+                    name: "田中 花子".into(),
+                },
+                anzen_store::governance::Attendee {
+                    staff_id: None,
+                    name: "委託 太郎".into(),
+                },
+            ],
+            None,
+        )?;
         Ok(())
     })
     .await;
@@ -271,6 +304,9 @@ async fn pack_body(app: App) {
             "バックアップ",
             "復旧訓練・手順",
             "事業継続計画",
+            "運用管理規程",
+            "研修",
+            "研修出席者",
             "事業者",
             "事業者書類",
             "第三者認証",
@@ -403,6 +439,27 @@ async fn pack_body(app: App) {
         ),
         "[{be}]"
     );
+    let policy = sheet_rows(&mut x, "運用管理規程");
+    assert!(
+        has(&policy, &["第2条", "教育と訓練", "年1回以上"]),
+        "[{be}] {policy:?}"
+    );
+    assert!(
+        policy
+            .iter()
+            .any(|r| r.contains("第1版") && r.contains("院長 佐藤")),
+        "[{be}] {policy:?}"
+    );
+    let training = sheet_rows(&mut x, "研修");
+    assert!(
+        training
+            .iter()
+            .any(|r| r.contains("標的型メール訓練") && r.contains("全職員") && r.ends_with("|2")),
+        "[{be}] {training:?}"
+    );
+    let attendance = sheet_rows(&mut x, "研修出席者");
+    assert!(has(&attendance, &["S001", "田中 花子"]), "[{be}]");
+    assert!(has(&attendance, &["（名簿外）", "委託 太郎"]), "[{be}]");
     let bcp = sheet_rows(&mut x, "事業継続計画");
     assert!(has(&bcp, &["承認", "未承認"]), "[{be}] {bcp:?}");
     assert!(
@@ -443,7 +500,7 @@ async fn pack_body(app: App) {
     assert_eq!(
         html.matches("<section class=\"page-break pack-section\">")
             .count(),
-        8,
+        10,
         "[{be}]"
     );
     assert!(html.contains("<svg"), "[{be}] the 連絡体制図");
