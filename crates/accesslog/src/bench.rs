@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use anzen_core::OrgKind;
 use anzen_ingest::{AccessAction, AccessEvent, AccessResult, Choice};
-use anzen_store::orgs::{self, OrgProfile};
+use anzen_store::orgs::{self, Org, OrgProfile};
 use anzen_store::{Backend, SqliteSync, Store};
 
 use crate::codec;
@@ -52,7 +52,14 @@ pub struct BenchParams {
     pub queries: usize,
     /// Directory for the SQLite files (default: a temporary directory, removed after).
     pub dir: Option<PathBuf>,
+    /// Ingest over syslog TCP, measured by the binary that has the receiver (this crate
+    /// does not depend on it): given a fresh store, an organisation and the events, sends
+    /// them and returns the time until all are stored. Uses `file_events` events.
+    pub syslog_tcp: Option<IngestPath>,
 }
+
+/// Another ingest path measured on the same events (see [`BenchParams::syslog_tcp`]).
+pub type IngestPath = fn(&Store, &Org, Vec<AccessEvent>) -> Result<Duration>;
 
 impl Default for BenchParams {
     fn default() -> Self {
@@ -65,6 +72,7 @@ impl Default for BenchParams {
             file_events: 1_000_000,
             queries: 1000,
             dir: None,
+            syslog_tcp: None,
         }
     }
 }
@@ -384,6 +392,20 @@ pub fn run(args: &BenchParams) -> Result<String> {
         let _ = std::fs::remove_file(&path);
         file_row = Some((fe, size, d));
     }
+    // syslog TCP: the receiver parses and maps, the store appends, into a third organisation.
+    let mut syslog_row = None;
+    if let (Some(ingest), true) = (args.syslog_tcp, args.file_events > 0) {
+        let fe = args.file_events;
+        let org3 = store
+            .write(|c| orgs::create(c, &OrgProfile::new("bench-syslog", OrgKind::Hospital)))?;
+        let events = Gen::new(fe, 13).batch(0, usize::try_from(fe).unwrap_or(usize::MAX));
+        let d = ingest(&store, &org3, events)?;
+        let stored = store.read(|c| crate::event_count(c, &org3))?;
+        if stored != fe {
+            return Err(format!("syslog: {stored} of {fe} events stored").into());
+        }
+        syslog_row = Some((fe, d));
+    }
     drop(store);
 
     // (b) naive: columns + B-tree indexes on patient, user, time.
@@ -498,6 +520,16 @@ pub fn run(args: &BenchParams) -> Result<String> {
             size as f64 / 1e6,
             fmt_int(rate(fe, d)),
             size as f64 / 1e6 / d.as_secs_f64(),
+            fmt_int(plain_rate),
+            100.0 * rate(fe, d) / plain_rate
+        );
+    }
+    if let Some((fe, d)) = syslog_row {
+        outln!(
+            out,
+            "| syslog TCP path: RFC 5424 octet-counted over one loopback connection → receiver (parse, map) → append, {} events (events/s) | {} | (a) {} | {:.0} % |",
+            fmt_int(fe as f64),
+            fmt_int(rate(fe, d)),
             fmt_int(plain_rate),
             100.0 * rate(fe, d) / plain_rate
         );

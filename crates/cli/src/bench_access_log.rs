@@ -1,6 +1,7 @@
 //! `anzen bench access-log`: the access-log benchmark of `anzen_accesslog::bench` (ingest
 //! with ledger and segment indexes vs a plain append and a naive B-tree-indexed insert,
-//! patient-history latency, bytes per event), printed as the Markdown BENCHMARKS.md holds.
+//! patient-history latency, bytes per event), printed as the Markdown BENCHMARKS.md holds,
+//! plus the syslog TCP path (the real receiver of `anzen serve` on loopback).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,8 +55,93 @@ pub fn run(a: AccessLogBenchArgs) -> Result<ExitCode> {
         file_events: a.file_events,
         queries: a.queries,
         dir: a.dir,
+        syslog_tcp: Some(syslog_tcp),
     })
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     print!("{report}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The syslog TCP ingest path as `anzen serve` runs it: the events are written as RFC 5424
+/// messages (octet-counted, SD-PARAMs) into one loopback TCP connection as fast as the
+/// receiver takes them; the receiver parses and maps them and every batch is appended in a
+/// transaction of its own (`crate::syslog::store_batch`). Returns the time from the first
+/// byte sent until the last event is stored.
+fn syslog_tcp(
+    store: &anzen_store::Store,
+    org: &anzen_store::orgs::Org,
+    events: Vec<anzen_ingest::AccessEvent>,
+) -> Result<std::time::Duration, bench::BenchError> {
+    use anzen_ingest::Choice;
+    use std::io::Write;
+    let n = events.len();
+    let mut wire = Vec::with_capacity(n * 220);
+    let jst = jiff::tz::TimeZone::fixed(jiff::tz::offset(9));
+    for e in &events {
+        let t = jiff::Timestamp::from_microsecond(e.time_us)?.to_zoned(jst.clone());
+        let mut sd = format!(
+            "[access@32473 user=\"{}\" action=\"{}\" result=\"成功\"",
+            e.user,
+            e.action.ja()
+        );
+        if let Some(p) = &e.patient {
+            sd.push_str(&format!(" patient=\"{p}\""));
+        }
+        if let Some(term) = &e.terminal {
+            sd.push_str(&format!(" terminal=\"{term}\""));
+        }
+        sd.push(']');
+        let msg = format!(
+            "<134>1 {} ehr-01 {} - - {sd}",
+            t.strftime("%Y-%m-%dT%H:%M:%S%.6f%:z"),
+            e.system
+        );
+        write!(wire, "{} {msg}", msg.len())?;
+    }
+    let cfg = anzen_syslog::Config::from_toml(
+        r#"
+batch_size = 10000
+batch_delay_ms = 50
+[listen]
+tcp = "127.0.0.1:0"
+[[source]]
+name = "bench"
+sd_id = "access@32473"
+"#,
+    )?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+        let receiver = anzen_syslog::Receiver::start(cfg, tx).await?;
+        let addr = receiver.tcp_addr().ok_or("no TCP listener")?;
+        let started = std::time::Instant::now();
+        let sender = std::thread::spawn(move || -> std::io::Result<()> {
+            let mut s = std::net::TcpStream::connect(addr)?;
+            s.write_all(&wire)?;
+            s.flush()
+        });
+        let mut stored = 0usize;
+        while stored < n {
+            let Some(batch) = rx.recv().await else { break };
+            if !batch.quarantined.is_empty() {
+                return Err(format!(
+                    "syslog bench: {} messages quarantined, e.g. {:?}",
+                    batch.quarantined.len(),
+                    batch.quarantined.first().map(|q| q.reason_ja())
+                )
+                .into());
+            }
+            stored += batch.events.len();
+            let (s, o) = (store.clone(), org.clone());
+            tokio::task::spawn_blocking(move || crate::syslog::store_batch(&s, &o, batch))
+                .await??;
+        }
+        let elapsed = started.elapsed();
+        sender.join().map_err(|_| "sender thread panicked")??;
+        receiver.shutdown().await;
+        Ok::<_, bench::BenchError>(elapsed)
+    })
 }

@@ -58,7 +58,7 @@ impl Running {
 }
 
 /// Stores one batch in one transaction; returns the events' time span.
-fn store_batch(
+pub(crate) fn store_batch(
     store: &Store,
     org: &Org,
     batch: anzen_syslog::Batch,
