@@ -1633,6 +1633,8 @@ mod tests {
                     "accounts",
                     "continuity",
                     "bcp",
+                    "policy",
+                    "training",
                     "vendors",
                     "findings"
                 ],
@@ -1643,6 +1645,18 @@ mod tests {
                 bcp.warnings.iter().any(|w| w == "BCP が未承認です。"),
                 "[{be}] {:?}",
                 bcp.warnings
+            );
+            // Without a 規程 or training, their sections say so (no governance findings
+            // were reconciled in this store, so the sections' own checks speak).
+            assert_eq!(
+                g.pack.sections[6].warnings,
+                ["承認された運用管理規程がありません。"],
+                "[{be}]"
+            );
+            assert_eq!(
+                g.pack.sections[7].warnings,
+                ["この年度の研修の記録がありません。"],
+                "[{be}]"
             );
 
             // The cover's checkpoint was written to the ledger, freshly, and covers every
