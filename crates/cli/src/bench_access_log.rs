@@ -80,7 +80,8 @@ fn syslog_tcp(
     for e in &events {
         let t = jiff::Timestamp::from_microsecond(e.time_us)?.to_zoned(jst.clone());
         let mut sd = format!(
-            "[access@32473 user=\"{}\" action=\"{}\" result=\"成功\"",
+            "[access@32473 system=\"{}\" user=\"{}\" action=\"{}\" result=\"成功\"",
+            e.system,
             e.user,
             e.action.ja()
         );
@@ -92,9 +93,8 @@ fn syslog_tcp(
         }
         sd.push(']');
         let msg = format!(
-            "<134>1 {} ehr-01 {} - - {sd}",
-            t.strftime("%Y-%m-%dT%H:%M:%S%.6f%:z"),
-            e.system
+            "<134>1 {} ehr-01 ehr - - {sd}",
+            t.strftime("%Y-%m-%dT%H:%M:%S%.6f%:z")
         );
         write!(wire, "{} {msg}", msg.len())?;
     }
@@ -107,6 +107,8 @@ tcp = "127.0.0.1:0"
 [[source]]
 name = "bench"
 sd_id = "access@32473"
+[source.fields]
+system = "system"
 "#,
     )?;
     let rt = tokio::runtime::Builder::new_multi_thread()
