@@ -290,6 +290,10 @@ pub fn run(args: &BenchParams) -> Result<String> {
         progress("plain", k, n);
     }
     let plain_rate = rate(n, t_plain);
+    eprintln!(
+        "\n[done] (a) plain append: {} events/s",
+        fmt_int(plain_rate)
+    );
     let plain_bytes = stores.bytes(&plain, "plain")?;
     drop(plain);
 
@@ -315,6 +319,11 @@ pub fn run(args: &BenchParams) -> Result<String> {
         progress("anzen", k, n);
     }
     let ours_rate = rate(n, t_ours);
+    eprintln!(
+        "\n[done] anzen ingest: {} events/s ({:.0} % of plain)",
+        fmt_int(ours_rate),
+        100.0 * ours_rate / plain_rate
+    );
     let ours_last_rate = rate(n - last_from, t_last);
 
     // Patient-history queries on anzen.
@@ -333,10 +342,16 @@ pub fn run(args: &BenchParams) -> Result<String> {
         hits += page.events.len() as u64;
     }
     lat.sort_unstable();
+    eprintln!(
+        "[done] patient history p50 / p99: {} / {}",
+        ms(pct(&lat, 0.5)),
+        ms(pct(&lat, 0.99))
+    );
     let usage = store.read(|c| crate::disk_usage(c, &org))?;
     let t = Instant::now();
     let v = store.read(|c| crate::verify(c, &org))?;
     let t_verify = t.elapsed();
+    eprintln!("[done] verification: {:.1} s", t_verify.as_secs_f64());
     if !v.ok() {
         return Err(format!("verification failed: {:?}", v.problems).into());
     }
@@ -391,6 +406,7 @@ pub fn run(args: &BenchParams) -> Result<String> {
         }
         let _ = std::fs::remove_file(&path);
         file_row = Some((fe, size, d));
+        eprintln!("[done] file import: {} events/s", fmt_int(rate(fe, d)));
     }
     // syslog TCP: the receiver parses and maps, the store appends, into a third organisation.
     let mut syslog_row = None;
@@ -405,6 +421,7 @@ pub fn run(args: &BenchParams) -> Result<String> {
             return Err(format!("syslog: {stored} of {fe} events stored").into());
         }
         syslog_row = Some((fe, d));
+        eprintln!("[done] syslog TCP: {} events/s", fmt_int(rate(fe, d)));
     }
     drop(store);
 
