@@ -28,6 +28,7 @@ fn main() -> Result<(), anzen_accesslog::bench::BenchError> {
             "--naive-max-secs" => p.naive_max_secs = v.parse()?,
             "--file-events" => p.file_events = v.parse()?,
             "--queries" => p.queries = v.parse()?,
+            "--naive-queries" => p.naive_queries = v.parse()?,
             "--dir" => p.dir = Some(v.into()),
             other => return Err(format!("unknown flag {other}").into()),
         }

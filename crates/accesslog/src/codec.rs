@@ -328,6 +328,16 @@ pub fn for_each_in_block(
     block: &[u8],
     mut f: impl FnMut(i64, &[u8]) -> Result<(), DecodeError>,
 ) -> Result<(), DecodeError> {
+    for_each_range_in_block(first_key, block, |key, range| f(key, &block[range]))
+}
+
+/// Calls `f(key, byte range of its encoded postings within the block)` for each entry of
+/// a block, in key order (for merges that keep the blocks and sort entries first).
+pub fn for_each_range_in_block(
+    first_key: i64,
+    block: &[u8],
+    mut f: impl FnMut(i64, std::ops::Range<usize>) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
     let bad = || DecodeError("bad posting block".into());
     let mut at = 0;
     let mut key = first_key;
@@ -345,7 +355,7 @@ pub fn for_each_in_block(
             .checked_add(len)
             .filter(|e| *e <= block.len())
             .ok_or_else(bad)?;
-        f(key, &block[at..end])?;
+        f(key, at..end)?;
         at = end;
     }
     Ok(())

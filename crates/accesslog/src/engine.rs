@@ -4,13 +4,18 @@
 //! once the index outgrows memory every insert is a random read-modify-write (the issue
 //! measured 0.7 M rows/s without index falling to 30 k rows/s with three at only 1 M rows).
 //! Here the event rows are keyed by `(org, seq)` and always appended at the end, and the
-//! postings of each closed segment of [`SEGMENT_EVENTS`] events are written once, sorted,
-//! under a new segment id that leads their key — also an append at the end of the B-tree.
+//! postings of each closed segment (at least [`SEGMENT_EVENTS`] events: everything not yet
+//! indexed once that much has accumulated) are written once, sorted, under a new segment id
+//! that leads their key — also an append at the end of the B-tree.
+//!
+//! Why the second core: the plain append of the rows is the storage engine's limit; what
+//! this store adds per event is CPU work (the Merkle leaf, the two index keys, sorting the
+//! postings). That work runs on a helper thread while the calling thread inserts the rows
+//! ([`Digest`]), so on a machine with two cores most of it is hidden behind the inserts.
 //! Every [`FANOUT`] segments of one level are merged into one of the next level (up to
 //! [`MAX_LEVEL`]), so a query seeks a bounded number of segments: at 100 M events about
 //! 95 top-level + ≤ 15 + ≤ 15 segments, plus a scan of the open tail (< 4,096 events).
 
-use std::collections::BTreeMap;
 use std::ops::Range;
 
 use anzen_core::OrgId;
@@ -20,14 +25,19 @@ use anzen_store::orgs::Org;
 use anzen_store::{Backend, Conn, Store, StoreError, now_us, params};
 use serde::{Deserialize, Serialize};
 
+use anzen_ledger::Hash;
+
 use crate::codec::{self, BatchRoot, KIND_PATIENT, KIND_USER};
 use crate::{AccessLogError, i, u};
 
-/// Events per level-0 segment (the open tail scanned by queries is shorter than this).
+/// Events at which the pending events close into a level-0 segment (the open tail scanned
+/// by queries is shorter than this). A batch larger than this closes as one segment of
+/// its own size, so its postings come from memory, never read back.
 pub const SEGMENT_EVENTS: u64 = 4096;
 /// Segments of one level merged into one of the next.
 pub const FANOUT: usize = 16;
-/// The highest level (level 2 = 4,096 × 16² = 1,048,576 events per segment).
+/// The highest level (level 2 = 16² level-0 segments: 1 M events for segments of 4,096, 2.6 M
+/// for the file import's batches of 10,000).
 pub const MAX_LEVEL: i64 = 2;
 
 /// Ledger entry kind committing to one batch of events.
@@ -107,6 +117,10 @@ fn save_head(conn: &mut Conn, org: OrgId, h: &Head) -> Result<(), AccessLogError
     Ok(())
 }
 
+/// Batches of at least this many events are digested on a helper thread while the rows
+/// are inserted (below, spawning the thread costs more than it saves).
+const PARALLEL_MIN: usize = 1024;
+
 /// Appends `events` inside the caller's transaction: event rows, one ledger entry
 /// committing to them, and the indexes of every segment this batch closes. `author` is
 /// recorded on the ledger entry (e.g. `import:<file>`, `syslog:<peer>`).
@@ -128,25 +142,31 @@ pub fn append_events(
     }
     let mut buf = Vec::with_capacity(events.len() * 96);
     let mut ends = Vec::with_capacity(events.len());
-    let mut root = BatchRoot::default();
-    let (mut min_t, mut max_t) = (i64::MAX, i64::MIN);
     for (k, e) in events.iter().enumerate() {
-        let start = buf.len();
         codec::encode_into(&mut buf, first + k as u64, e);
-        root.push(&buf[start..]);
         ends.push(buf.len());
-        min_t = min_t.min(e.time_us);
-        max_t = max_t.max(e.time_us);
     }
-    insert_rows(conn, org.id, first, &buf, &ends)?;
+    let digest = if events.len() >= PARALLEL_MIN {
+        std::thread::scope(|s| {
+            let helper = s.spawn(|| Digest::of(&buf, &ends, first, events));
+            let inserted = insert_rows(conn, org.id, first, &buf, &ends);
+            // The helper only hashes and sorts; a panic there is a bug, passed on as one.
+            let digest = helper
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            inserted.map(|()| digest)
+        })?
+    } else {
+        insert_rows(conn, org.id, first, &buf, &ends)?;
+        Digest::of(&buf, &ends, first, events)
+    };
     let end = first + events.len() as u64;
-    let root = root.root();
     let commit = BatchCommit {
         first_seq: first,
         count: events.len() as u64,
-        root: root.to_hex(),
-        min_time_us: min_t,
-        max_time_us: max_t,
+        root: digest.root.to_hex(),
+        min_time_us: digest.span.0,
+        max_time_us: digest.span.1,
     };
     let payload = serde_json::to_vec(&commit).map_err(|e| AccessLogError::Decode(e.to_string()))?;
     let idx = ledger::append(
@@ -163,10 +183,18 @@ pub fn append_events(
     conn.execute(
         "INSERT INTO access_batches (org_id, first_seq, end_seq, ledger_idx, root, min_time, max_time) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        params![org.id.0, first, end, idx, root.0.to_vec(), min_t, max_t],
+        params![
+            org.id.0,
+            first,
+            end,
+            idx,
+            digest.root.0.to_vec(),
+            digest.span.0,
+            digest.span.1
+        ],
     )?;
     h.next_seq = end;
-    close_segments(conn, org.id, &mut h, first, events)?;
+    close_segments(conn, org.id, &mut h, first, digest)?;
     save_head(conn, org.id, &h)?;
     Ok(Appended {
         seqs: first..end,
@@ -220,62 +248,160 @@ fn insert_rows(
     Ok(())
 }
 
-/// Postings being built: (kind, key) → ascending sequence numbers (written as blocks,
-/// [`codec::BlockWriter`]).
-type Postings = BTreeMap<(i64, i64), Vec<u64>>;
+/// One posting: `(kind, key, seq)`. A segment's postings are sorted before they are
+/// written, which groups each key's sequence numbers in ascending order.
+type Posting = (i64, i64, u64);
 
-fn add_postings(p: &mut Postings, seq: u64, e: &AccessEvent) {
+fn add_postings(p: &mut Vec<Posting>, seq: u64, e: &AccessEvent) {
     if let Some(patient) = &e.patient {
-        p.entry((KIND_PATIENT, codec::index_key(KIND_PATIENT, patient)))
-            .or_default()
-            .push(seq);
+        p.push((KIND_PATIENT, codec::index_key(KIND_PATIENT, patient), seq));
     }
-    p.entry((KIND_USER, codec::index_key(KIND_USER, &e.user)))
-        .or_default()
-        .push(seq);
+    p.push((KIND_USER, codec::index_key(KIND_USER, &e.user), seq));
 }
 
-/// Builds the level-0 segments that are now complete. Events of this batch come from
-/// memory; only the part of a segment appended by earlier batches is read back.
+/// The CPU work of a batch besides inserting its rows: the Merkle root the ledger entry
+/// commits to, the time span, and the sorted postings for the segment it will close.
+struct Digest {
+    root: Hash,
+    span: (i64, i64),
+    postings: Vec<Posting>,
+}
+
+impl Digest {
+    fn of(buf: &[u8], ends: &[usize], first: u64, events: &[AccessEvent]) -> Digest {
+        let mut root = BatchRoot::default();
+        let mut postings = Vec::with_capacity(events.len() * 2);
+        let mut span = (i64::MAX, i64::MIN);
+        let mut start = 0;
+        for (k, (e, &end)) in events.iter().zip(ends).enumerate() {
+            root.push(&buf[start..end]);
+            start = end;
+            span = (span.0.min(e.time_us), span.1.max(e.time_us));
+            add_postings(&mut postings, first + k as u64, e);
+        }
+        postings.sort_unstable();
+        Digest {
+            root: root.root(),
+            span,
+            postings,
+        }
+    }
+}
+
+/// Builds a level-0 segment when enough events are pending: everything not yet indexed,
+/// the batch's postings from memory. Events of earlier batches (small syslog batches, or
+/// an index being rebuilt after a migration) are read back, a segment's worth at a time.
 fn close_segments(
     conn: &mut Conn,
     org: OrgId,
     h: &mut Head,
     batch_first: u64,
-    batch: &[AccessEvent],
+    batch: Digest,
 ) -> Result<(), AccessLogError> {
-    while h.next_seq - h.indexed_seq >= SEGMENT_EVENTS {
-        let (a, b) = (h.indexed_seq, h.indexed_seq + SEGMENT_EVENTS);
-        let mut p = Postings::new();
-        let (mut min_t, mut max_t) = (i64::MAX, i64::MIN);
-        if a < batch_first {
-            let rows = conn.query(
-                "SELECT seq, ev FROM access_events WHERE org_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq",
-                params![org.0, a, b.min(batch_first)],
-            )?;
-            for r in rows {
-                let seq = u(r.i64(0)?)?;
-                let (_, e) = codec::decode(&r.bytes(1)?)?;
-                min_t = min_t.min(e.time_us);
-                max_t = max_t.max(e.time_us);
-                add_postings(&mut p, seq, &e);
-            }
-        }
-        for seq in a.max(batch_first)..b {
-            let k = usize::try_from(seq - batch_first).unwrap_or(usize::MAX);
-            if let Some(e) = batch.get(k) {
-                min_t = min_t.min(e.time_us);
-                max_t = max_t.max(e.time_us);
-                add_postings(&mut p, seq, e);
-            }
-        }
-        let id = h.next_segment;
-        h.next_segment += 1;
-        write_segment(conn, org, id, 0, a..b, (min_t, max_t), &p)?;
-        h.indexed_seq = b;
-        compact(conn, org, h)?;
+    // Rebuild: more than a segment of earlier events pending.
+    while batch_first - h.indexed_seq >= SEGMENT_EVENTS {
+        let seqs = h.indexed_seq..h.indexed_seq + SEGMENT_EVENTS;
+        let mut p = Vec::new();
+        let span = read_back(conn, org, seqs.clone(), &mut p)?;
+        p.sort_unstable();
+        close_segment(conn, org, h, seqs, span, &p)?;
     }
-    Ok(())
+    if h.next_seq - h.indexed_seq < SEGMENT_EVENTS {
+        return Ok(());
+    }
+    let seqs = h.indexed_seq..h.next_seq;
+    let (mut p, mut span) = (batch.postings, batch.span);
+    if seqs.start < batch_first {
+        let earlier = read_back(conn, org, seqs.start..batch_first, &mut p)?;
+        span = (span.0.min(earlier.0), span.1.max(earlier.1));
+        p.sort_unstable();
+    }
+    close_segment(conn, org, h, seqs, span, &p)
+}
+
+/// Adds the postings of stored events `seqs` to `p`; returns their time span.
+fn read_back(
+    conn: &mut Conn,
+    org: OrgId,
+    seqs: Range<u64>,
+    p: &mut Vec<Posting>,
+) -> Result<(i64, i64), AccessLogError> {
+    let rows = conn.query(
+        "SELECT seq, ev FROM access_events WHERE org_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq",
+        params![org.0, seqs.start, seqs.end],
+    )?;
+    let mut span = (i64::MAX, i64::MIN);
+    for r in rows {
+        let seq = u(r.i64(0)?)?;
+        let (_, e) = codec::decode(&r.bytes(1)?)?;
+        span = (span.0.min(e.time_us), span.1.max(e.time_us));
+        add_postings(p, seq, &e);
+    }
+    Ok(span)
+}
+
+/// Writes the level-0 segment of `seqs` from its sorted postings, then merges what is due.
+fn close_segment(
+    conn: &mut Conn,
+    org: OrgId,
+    h: &mut Head,
+    seqs: Range<u64>,
+    span: (i64, i64),
+    sorted: &[Posting],
+) -> Result<(), AccessLogError> {
+    let mut blocks = SegmentBlocks::new(seqs.start);
+    let mut list = Vec::new();
+    for run in sorted.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        list.clear();
+        list.extend(run.iter().map(|p| p.2));
+        blocks.push(run[0].0, run[0].1, &list);
+    }
+    let id = h.next_segment;
+    h.next_segment += 1;
+    write_segment(conn, org, id, 0, seqs.clone(), span, blocks.finish())?;
+    h.indexed_seq = seqs.end;
+    compact(conn, org, h)
+}
+
+/// A segment's posting lists, given in `(kind, key)` order, packed into blocks: one run of
+/// blocks per kind, as rows `(kind, first_key, bytes)`.
+struct SegmentBlocks {
+    base: u64,
+    kind: Option<i64>,
+    writer: codec::BlockWriter,
+    rows: Vec<(i64, i64, Vec<u8>)>,
+}
+
+impl SegmentBlocks {
+    fn new(base: u64) -> SegmentBlocks {
+        SegmentBlocks {
+            base,
+            kind: None,
+            writer: codec::BlockWriter::new(base),
+            rows: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, kind: i64, key: i64, seqs: &[u64]) {
+        if self.kind != Some(kind) {
+            self.end_kind();
+            self.kind = Some(kind);
+        }
+        self.writer.push(key, seqs);
+    }
+
+    fn end_kind(&mut self) {
+        if let Some(k) = self.kind {
+            let done = std::mem::replace(&mut self.writer, codec::BlockWriter::new(self.base));
+            self.rows
+                .extend(done.finish().into_iter().map(|(f, b)| (k, f, b)));
+        }
+    }
+
+    fn finish(mut self) -> Vec<(i64, i64, Vec<u8>)> {
+        self.end_kind();
+        self.rows
+    }
 }
 
 fn write_segment(
@@ -285,30 +411,13 @@ fn write_segment(
     level: i64,
     seqs: Range<u64>,
     (min_t, max_t): (i64, i64),
-    p: &Postings,
+    rows: Vec<(i64, i64, Vec<u8>)>,
 ) -> Result<(), AccessLogError> {
     conn.execute(
         "INSERT INTO access_segments (org_id, id, level, first_seq, end_seq, min_time, max_time) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
         params![org.0, id, level, seqs.start, seqs.end, min_t, max_t],
     )?;
-    // Postings are sorted by (kind, key): one run of blocks per kind.
-    let mut rows: Vec<(i64, i64, Vec<u8>)> = Vec::new();
-    let mut kind_now = None;
-    let mut w = codec::BlockWriter::new(seqs.start);
-    for ((kind, key), list) in p {
-        if kind_now != Some(*kind) {
-            if let Some(k) = kind_now {
-                let done = std::mem::replace(&mut w, codec::BlockWriter::new(seqs.start));
-                rows.extend(done.finish().into_iter().map(|(f, b)| (k, f, b)));
-            }
-            kind_now = Some(*kind);
-        }
-        w.push(*key, list);
-    }
-    if let Some(k) = kind_now {
-        rows.extend(w.finish().into_iter().map(|(f, b)| (k, f, b)));
-    }
     match conn {
         Conn::Sqlite(c) => {
             let mut stmt = c.prepare_cached(
@@ -375,6 +484,10 @@ pub(crate) fn segments(
 }
 
 /// Merges every run of [`FANOUT`] segments of a level into one of the next level.
+///
+/// The group's block entries are sorted by `(kind, key, segment)` and each key's lists
+/// decoded in that order: the segments follow each other in sequence order, so the merged
+/// list comes out ascending without sorting individual sequence numbers.
 fn compact(conn: &mut Conn, org: OrgId, h: &mut Head) -> Result<(), AccessLogError> {
     for level in 0..MAX_LEVEL {
         let segs = segments(conn, org, Some(level), (0, 0))?;
@@ -382,26 +495,52 @@ fn compact(conn: &mut Conn, org: OrgId, h: &mut Head) -> Result<(), AccessLogErr
             break;
         }
         let group = &segs[..FANOUT];
-        let mut p = Postings::new();
-        for s in group {
+        // Blocks as read: (segment's first seq, block bytes).
+        let mut blocks: Vec<(u64, Vec<u8>)> = Vec::new();
+        // Entries: (kind, key, position in the group, block, byte range of the list).
+        let mut entries: Vec<(i64, i64, usize, usize, Range<usize>)> = Vec::new();
+        for (n, s) in group.iter().enumerate() {
             let rows = conn.query(
                 "SELECT kind, first_key, data FROM access_posting_blocks WHERE org_id = $1 AND segment_id = $2",
                 params![org.0, s.id],
             )?;
             for r in rows {
                 let kind = r.i64(0)?;
-                codec::for_each_in_block(r.i64(1)?, &r.bytes(2)?, |key, list| {
-                    codec::decode_postings(s.first_seq, list, p.entry((kind, key)).or_default())
+                let data = r.bytes(2)?;
+                let b = blocks.len();
+                codec::for_each_range_in_block(r.i64(1)?, &data, |key, range| {
+                    entries.push((kind, key, n, b, range));
+                    Ok(())
                 })?;
+                blocks.push((s.first_seq, data));
             }
+        }
+        entries.sort_unstable_by_key(|e| (e.0, e.1, e.2));
+        let first = group.first().map_or(0, |s| s.first_seq);
+        let end = group.last().map_or(0, |s| s.end_seq);
+        let mut merged = SegmentBlocks::new(first);
+        let mut list = Vec::new();
+        for run in entries.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+            list.clear();
+            for (_, _, _, b, range) in run {
+                let (base, data) = &blocks[*b];
+                codec::decode_postings(*base, &data[range.clone()], &mut list)?;
+            }
+            merged.push(run[0].0, run[0].1, &list);
         }
         let min_t = group.iter().map(|s| s.min_time).min().unwrap_or(0);
         let max_t = group.iter().map(|s| s.max_time).max().unwrap_or(0);
-        let first = group.first().map_or(0, |s| s.first_seq);
-        let end = group.last().map_or(0, |s| s.end_seq);
         let id = h.next_segment;
         h.next_segment += 1;
-        write_segment(conn, org, id, level + 1, first..end, (min_t, max_t), &p)?;
+        write_segment(
+            conn,
+            org,
+            id,
+            level + 1,
+            first..end,
+            (min_t, max_t),
+            merged.finish(),
+        )?;
         for s in group {
             drop_segment(conn, org, s.id)?;
         }

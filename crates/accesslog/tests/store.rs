@@ -61,10 +61,14 @@ fn queries_match_a_naive_filter_across_merged_segments() {
         let store = &db.store;
         let o = org(store, "A病院");
         let other = org(store, "B医院");
-        // Enough for one level-1 merge plus a few level-0 segments and an open tail.
-        let n = SEGMENT_EVENTS * (FANOUT as u64 + 2) + 1234;
+        // Batches of 3,000 close a level-0 segment every second batch (6,000 events, 3,000
+        // of them read back). Enough for one level-1 merge plus a few level-0 segments and
+        // an open tail.
+        let batch = 3000;
+        assert!(batch < SEGMENT_EVENTS as usize && 2 * batch >= SEGMENT_EVENTS as usize);
+        let n = 2 * batch as u64 * (FANOUT as u64 + 2) + 1234;
         let all = events(n, T0);
-        for chunk in all.chunks(3000) {
+        for chunk in all.chunks(batch) {
             append_batch(store, &o, "test", chunk).unwrap();
         }
         // Another organisation's events never show up.
@@ -179,6 +183,81 @@ fn queries_match_a_naive_filter_across_merged_segments() {
             store.read(|c| anzen_accesslog::event_count(c, &o)).unwrap(),
             n
         );
+    }
+}
+
+#[test]
+fn large_batches_close_whole_segments_and_a_dropped_index_is_rebuilt() {
+    for db in testing::all() {
+        let store = &db.store;
+        let o = org(store, "A病院");
+        let all = events(40_000, T0);
+        let (big, rest) = all.split_at(30_000);
+        // One batch larger than a segment closes as one segment of its own size.
+        append_batch(store, &o, "test", &big[..10_000]).unwrap();
+        let spans = |store: &Store| -> Vec<(i64, i64, i64)> {
+            store
+                .read(|c| {
+                    c.query(
+                        "SELECT level, first_seq, end_seq FROM access_segments WHERE org_id = $1 ORDER BY first_seq",
+                        params![o.id.0],
+                    )
+                })
+                .unwrap()
+                .iter()
+                .map(|r| (r.i64(0).unwrap(), r.i64(1).unwrap(), r.i64(2).unwrap()))
+                .collect()
+        };
+        assert_eq!(spans(store), vec![(0, 0, 10_000)], "{}", db.backend);
+        append_batch(store, &o, "test", &big[10_000..]).unwrap();
+        // The index is dropped (as migration 0015 did): the next append, a small one,
+        // rebuilds it from the stored events a segment at a time.
+        store
+            .write(|c| {
+                c.execute(
+                    "DELETE FROM access_posting_blocks WHERE org_id = $1",
+                    params![o.id.0],
+                )?;
+                c.execute(
+                    "DELETE FROM access_segments WHERE org_id = $1",
+                    params![o.id.0],
+                )?;
+                c.execute(
+                    "UPDATE access_heads SET indexed_seq = pruned_seq WHERE org_id = $1",
+                    params![o.id.0],
+                )
+            })
+            .unwrap();
+        for chunk in rest.chunks(100) {
+            append_batch(store, &o, "test", chunk).unwrap();
+        }
+        let got = spans(store);
+        let covered: Vec<(i64, i64)> = got.iter().map(|s| (s.1, s.2)).collect();
+        assert_eq!(covered[0].0, 0, "{}: {got:?}", db.backend);
+        assert!(
+            covered.windows(2).all(|w| w[0].1 == w[1].0),
+            "{}: segments are contiguous: {got:?}",
+            db.backend
+        );
+        let end = covered.last().unwrap().1 as u64;
+        assert!(end + SEGMENT_EVENTS > 40_000, "{}: {got:?}", db.backend);
+        for f in [
+            Filter {
+                patient: Some("P00042".into()),
+                ..Filter::default()
+            },
+            Filter {
+                user: Some("user011".into()),
+                ..Filter::default()
+            },
+        ] {
+            let want = naive(&all, &f);
+            let got = store.read(|c| search(c, &o, &f, 0, 100_000)).unwrap();
+            let got: Vec<(u64, AccessEvent)> =
+                got.events.into_iter().map(|s| (s.seq, s.event)).collect();
+            assert_eq!(got, want, "{} {f:?}", db.backend);
+        }
+        assert!(store.read(|c| verify(c, &o)).unwrap().ok());
     }
 }
 

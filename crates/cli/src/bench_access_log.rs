@@ -37,6 +37,10 @@ pub struct AccessLogBenchArgs {
     /// Patient-history queries for the latency percentiles.
     #[arg(long, default_value_t = 1000)]
     pub queries: usize,
+    /// Of those, how many are also run on the naive baseline (each scans its B-tree: about a
+    /// second at a few million rows).
+    #[arg(long, default_value_t = 100)]
+    pub naive_queries: usize,
     /// Directory for the SQLite files (default: a temporary directory, removed after).
     #[arg(long)]
     pub dir: Option<PathBuf>,
@@ -54,6 +58,7 @@ pub fn run(a: AccessLogBenchArgs) -> Result<ExitCode> {
         naive_max_secs: a.naive_max_secs,
         file_events: a.file_events,
         queries: a.queries,
+        naive_queries: a.naive_queries,
         dir: a.dir,
         syslog_tcp: Some(syslog_tcp),
     })
