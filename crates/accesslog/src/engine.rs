@@ -43,6 +43,30 @@ pub const MAX_LEVEL: i64 = 2;
 /// Ledger entry kind committing to one batch of events.
 pub const BATCH_KIND: &str = "access_log.batch";
 
+/// Bits of an event row's key given to the sequence number: `id = org_id · 2⁴⁰ + seq`
+/// (migration `0017`: one integer key makes SQLite's table a rowid B-tree, the cheapest
+/// append it has). 2⁴⁰ events is 35,000 years at 1,000 events a second.
+pub const SEQ_BITS: u32 = 40;
+
+/// The row key of event `seq` of an organisation.
+pub fn event_id(org: OrgId, seq: u64) -> i64 {
+    (org.0 << SEQ_BITS) | i(seq & ((1 << SEQ_BITS) - 1))
+}
+
+/// The sequence number in a row key.
+pub(crate) fn event_seq(id: i64) -> u64 {
+    (id as u64) & ((1 << SEQ_BITS) - 1)
+}
+
+/// The row keys of an organisation's events `seqs` (`seqs.end` at most 2⁴⁰).
+pub(crate) fn event_ids(org: OrgId, seqs: Range<u64>) -> (i64, i64) {
+    let end = seqs.end.min(1 << SEQ_BITS);
+    (
+        event_id(org, seqs.start.min(end)),
+        (org.0 << SEQ_BITS) + i(end),
+    )
+}
+
 /// The payload of an `access_log.batch` ledger entry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchCommit {
@@ -122,7 +146,7 @@ fn save_head(conn: &mut Conn, org: OrgId, h: &Head) -> Result<(), AccessLogError
 const PARALLEL_MIN: usize = 1024;
 
 /// Appends `events` inside the caller's transaction: event rows, one ledger entry
-/// committing to them, and the indexes of every segment this batch closes. `author` is
+/// committing to them, and the index segment this batch closes, if any. `author` is
 /// recorded on the ledger entry (e.g. `import:<file>`, `syslog:<peer>`).
 ///
 /// This is the function the syslog receiver and the file import call.
@@ -140,27 +164,48 @@ pub fn append_events(
             ledger_idx: None,
         });
     }
+    // An index being rebuilt (a migration dropped it): the stored events first, a
+    // segment's worth at a time.
+    while first - h.indexed_seq >= SEGMENT_EVENTS {
+        let seqs = h.indexed_seq..h.indexed_seq + SEGMENT_EVENTS;
+        let closing = Closing::prepare(conn, org.id, seqs, first)?;
+        let segment = closing.build(Vec::new(), EMPTY_SPAN)?;
+        save_segment(conn, org.id, &mut h, &closing, segment)?;
+    }
+    let end = first + events.len() as u64;
+    if end > 1 << SEQ_BITS || org.id.0 >= 1 << (63 - SEQ_BITS) {
+        return Err(AccessLogError::Decode(format!(
+            "access log of organisation {} is full ({end} events)",
+            org.id.0
+        )));
+    }
+    let closing = if end - h.indexed_seq >= SEGMENT_EVENTS {
+        Some(Closing::prepare(conn, org.id, h.indexed_seq..end, first)?)
+    } else {
+        None
+    };
     let mut buf = Vec::with_capacity(events.len() * 96);
     let mut ends = Vec::with_capacity(events.len());
     for (k, e) in events.iter().enumerate() {
         codec::encode_into(&mut buf, first + k as u64, e);
         ends.push(buf.len());
     }
+    let digest = || Digest::of(&buf, &ends, first, events, closing.as_ref());
     let digest = if events.len() >= PARALLEL_MIN {
         std::thread::scope(|s| {
-            let helper = s.spawn(|| Digest::of(&buf, &ends, first, events));
+            let helper = s.spawn(digest);
             let inserted = insert_rows(conn, org.id, first, &buf, &ends);
-            // The helper only hashes and sorts; a panic there is a bug, passed on as one.
+            // The helper only hashes, sorts and merges; a panic there is a bug, passed on
+            // as one.
             let digest = helper
                 .join()
                 .unwrap_or_else(|p| std::panic::resume_unwind(p));
-            inserted.map(|()| digest)
+            inserted.and(digest)
         })?
     } else {
         insert_rows(conn, org.id, first, &buf, &ends)?;
-        Digest::of(&buf, &ends, first, events)
+        digest()?
     };
-    let end = first + events.len() as u64;
     let commit = BatchCommit {
         first_seq: first,
         count: events.len() as u64,
@@ -194,7 +239,9 @@ pub fn append_events(
         ],
     )?;
     h.next_seq = end;
-    close_segments(conn, org.id, &mut h, first, digest)?;
+    if let (Some(closing), Some(segment)) = (&closing, digest.segment) {
+        save_segment(conn, org.id, &mut h, closing, segment)?;
+    }
     save_head(conn, org.id, &h)?;
     Ok(Appended {
         seqs: first..end,
@@ -224,23 +271,25 @@ fn insert_rows(
     let rows = starts.zip(ends.iter().copied()).enumerate();
     match conn {
         Conn::Sqlite(c) => {
-            let mut stmt = c.prepare_cached(
-                "INSERT INTO access_events (org_id, seq, ev) VALUES (?1, ?2, ?3)",
-            )?;
+            let mut stmt =
+                c.prepare_cached("INSERT INTO access_events (id, ev) VALUES (?1, ?2)")?;
             for (k, (a, b)) in rows {
-                stmt.execute(rusqlite::params![org.0, i(first + k as u64), &buf[a..b]])?;
+                stmt.execute(rusqlite::params![
+                    event_id(org, first + k as u64),
+                    &buf[a..b]
+                ])?;
             }
         }
         Conn::Postgres(c) => {
             // One statement per chunk: arrays unnested server-side.
             let all: Vec<(i64, &[u8])> = rows
-                .map(|(k, (a, b))| (i(first + k as u64), &buf[a..b]))
+                .map(|(k, (a, b))| (event_id(org, first + k as u64), &buf[a..b]))
                 .collect();
             for chunk in all.chunks(20_000) {
-                let (seqs, evs): (Vec<i64>, Vec<&[u8]>) = chunk.iter().copied().unzip();
+                let (ids, evs): (Vec<i64>, Vec<&[u8]>) = chunk.iter().copied().unzip();
                 c.execute(
-                    "INSERT INTO access_events (org_id, seq, ev) SELECT $1, * FROM unnest($2::bigint[], $3::bytea[])",
-                    &[&org.0, &seqs, &evs],
+                    "INSERT INTO access_events (id, ev) SELECT * FROM unnest($1::bigint[], $2::bytea[])",
+                    &[&ids, &evs],
                 )?;
             }
         }
@@ -252,6 +301,16 @@ fn insert_rows(
 /// written, which groups each key's sequence numbers in ascending order.
 type Posting = (i64, i64, u64);
 
+/// One stored posting block: `(kind, first_key, bytes)` ([`codec::BlockWriter`]).
+type BlockRow = (i64, i64, Vec<u8>);
+
+/// The time span of no events (`min > max`; widened by [`widen`]).
+const EMPTY_SPAN: (i64, i64) = (i64::MAX, i64::MIN);
+
+fn widen(a: (i64, i64), b: (i64, i64)) -> (i64, i64) {
+    (a.0.min(b.0), a.1.max(b.1))
+}
+
 fn add_postings(p: &mut Vec<Posting>, seq: u64, e: &AccessEvent) {
     if let Some(patient) = &e.patient {
         p.push((KIND_PATIENT, codec::index_key(KIND_PATIENT, patient), seq));
@@ -260,116 +319,239 @@ fn add_postings(p: &mut Vec<Posting>, seq: u64, e: &AccessEvent) {
 }
 
 /// The CPU work of a batch besides inserting its rows: the Merkle root the ledger entry
-/// commits to, the time span, and the sorted postings for the segment it will close.
+/// commits to, the time span, and the segment the batch closes (built and merged).
 struct Digest {
     root: Hash,
     span: (i64, i64),
-    postings: Vec<Posting>,
+    segment: Option<NewSegment>,
 }
 
 impl Digest {
-    fn of(buf: &[u8], ends: &[usize], first: u64, events: &[AccessEvent]) -> Digest {
+    fn of(
+        buf: &[u8],
+        ends: &[usize],
+        first: u64,
+        events: &[AccessEvent],
+        closing: Option<&Closing>,
+    ) -> Result<Digest, AccessLogError> {
         let mut root = BatchRoot::default();
-        let mut postings = Vec::with_capacity(events.len() * 2);
-        let mut span = (i64::MAX, i64::MIN);
+        let mut postings = Vec::with_capacity(if closing.is_some() {
+            events.len() * 2
+        } else {
+            0
+        });
+        let mut span = EMPTY_SPAN;
         let mut start = 0;
         for (k, (e, &end)) in events.iter().zip(ends).enumerate() {
             root.push(&buf[start..end]);
             start = end;
-            span = (span.0.min(e.time_us), span.1.max(e.time_us));
-            add_postings(&mut postings, first + k as u64, e);
+            span = widen(span, (e.time_us, e.time_us));
+            if closing.is_some() {
+                add_postings(&mut postings, first + k as u64, e);
+            }
         }
-        postings.sort_unstable();
-        Digest {
+        let segment = match closing {
+            Some(c) => Some(c.build(postings, span)?),
+            None => None,
+        };
+        Ok(Digest {
             root: root.root(),
             span,
-            postings,
-        }
+            segment,
+        })
     }
 }
 
-/// Builds a level-0 segment when enough events are pending: everything not yet indexed,
-/// the batch's postings from memory. Events of earlier batches (small syslog batches, or
-/// an index being rebuilt after a migration) are read back, a segment's worth at a time.
-fn close_segments(
-    conn: &mut Conn,
-    org: OrgId,
-    h: &mut Head,
-    batch_first: u64,
-    batch: Digest,
-) -> Result<(), AccessLogError> {
-    // Rebuild: more than a segment of earlier events pending.
-    while batch_first - h.indexed_seq >= SEGMENT_EVENTS {
-        let seqs = h.indexed_seq..h.indexed_seq + SEGMENT_EVENTS;
-        let mut p = Vec::new();
-        let span = read_back(conn, org, seqs.clone(), &mut p)?;
-        p.sort_unstable();
-        close_segment(conn, org, h, seqs, span, &p)?;
-    }
-    if h.next_seq - h.indexed_seq < SEGMENT_EVENTS {
-        return Ok(());
-    }
-    let seqs = h.indexed_seq..h.next_seq;
-    let (mut p, mut span) = (batch.postings, batch.span);
-    if seqs.start < batch_first {
-        let earlier = read_back(conn, org, seqs.start..batch_first, &mut p)?;
-        span = (span.0.min(earlier.0), span.1.max(earlier.1));
-        p.sort_unstable();
-    }
-    close_segment(conn, org, h, seqs, span, &p)
-}
-
-/// Adds the postings of stored events `seqs` to `p`; returns their time span.
-fn read_back(
-    conn: &mut Conn,
-    org: OrgId,
+/// A level-0 segment about to close, with what it is read from and merged into — all read
+/// before the batch's rows are inserted, so that building it needs no connection and can
+/// run on the helper thread.
+struct Closing {
     seqs: Range<u64>,
-    p: &mut Vec<Posting>,
-) -> Result<(i64, i64), AccessLogError> {
-    let rows = conn.query(
-        "SELECT seq, ev FROM access_events WHERE org_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq",
-        params![org.0, seqs.start, seqs.end],
-    )?;
-    let mut span = (i64::MAX, i64::MIN);
-    for r in rows {
-        let seq = u(r.i64(0)?)?;
-        let (_, e) = codec::decode(&r.bytes(1)?)?;
-        span = (span.0.min(e.time_us), span.1.max(e.time_us));
-        add_postings(p, seq, &e);
-    }
-    Ok(span)
+    /// Postings and time span of events of earlier batches in `seqs` (small batches),
+    /// read back from the stored rows.
+    earlier: Vec<Posting>,
+    earlier_span: (i64, i64),
+    /// Per level from 0: the [`FANOUT`] − 1 segments the new one completes a group with,
+    /// and their blocks. The merge cascades as far as groups are completed.
+    merges: Vec<Vec<(Segment, Vec<BlockRow>)>>,
 }
 
-/// Writes the level-0 segment of `seqs` from its sorted postings, then merges what is due.
-fn close_segment(
-    conn: &mut Conn,
-    org: OrgId,
-    h: &mut Head,
+/// A segment built in memory, ready to be written.
+struct NewSegment {
+    level: i64,
     seqs: Range<u64>,
     span: (i64, i64),
-    sorted: &[Posting],
+    rows: Vec<BlockRow>,
+}
+
+impl Closing {
+    /// Reads what closing the level-0 segment `seqs` needs; events from `batch_first` on
+    /// are in memory (the batch being appended), earlier ones are read back.
+    fn prepare(
+        conn: &mut Conn,
+        org: OrgId,
+        seqs: Range<u64>,
+        batch_first: u64,
+    ) -> Result<Closing, AccessLogError> {
+        let mut earlier = Vec::new();
+        let mut earlier_span = EMPTY_SPAN;
+        let stored_end = batch_first.min(seqs.end);
+        if seqs.start < stored_end {
+            let (a, b) = event_ids(org, seqs.start..stored_end);
+            let rows = conn.query(
+                "SELECT id, ev FROM access_events WHERE id >= $1 AND id < $2 ORDER BY id",
+                params![a, b],
+            )?;
+            for r in rows {
+                let seq = event_seq(r.i64(0)?);
+                let (_, e) = codec::decode(&r.bytes(1)?)?;
+                earlier_span = widen(earlier_span, (e.time_us, e.time_us));
+                add_postings(&mut earlier, seq, &e);
+            }
+        }
+        let mut merges = Vec::new();
+        for level in 0..MAX_LEVEL {
+            let segs = segments(conn, org, Some(level), (0, 0))?;
+            if segs.len() + 1 != FANOUT {
+                break;
+            }
+            let mut group = Vec::with_capacity(segs.len());
+            for s in segs {
+                let rows = conn.query(
+                    "SELECT kind, first_key, data FROM access_posting_blocks \
+                     WHERE org_id = $1 AND segment_id = $2 ORDER BY kind, first_key",
+                    params![org.0, s.id],
+                )?;
+                let blocks = rows
+                    .iter()
+                    .map(|r| Ok((r.i64(0)?, r.i64(1)?, r.bytes(2)?)))
+                    .collect::<Result<Vec<BlockRow>, StoreError>>()?;
+                group.push((s, blocks));
+            }
+            merges.push(group);
+        }
+        Ok(Closing {
+            seqs,
+            earlier,
+            earlier_span,
+            merges,
+        })
+    }
+
+    /// Builds the segment from the batch's postings (unsorted) and time span, merged as far
+    /// as it completes groups. Pure: runs on the helper thread.
+    fn build(
+        &self,
+        mut postings: Vec<Posting>,
+        span: (i64, i64),
+    ) -> Result<NewSegment, AccessLogError> {
+        postings.extend_from_slice(&self.earlier);
+        postings.sort_unstable();
+        let mut seg = NewSegment {
+            level: 0,
+            seqs: self.seqs.clone(),
+            span: widen(span, self.earlier_span),
+            rows: blocks_of(&postings, self.seqs.start),
+        };
+        for group in &self.merges {
+            let first = group.first().map_or(seg.seqs.start, |g| g.0.first_seq);
+            let mut inputs: Vec<(u64, &[BlockRow])> = group
+                .iter()
+                .map(|(s, rows)| (s.first_seq, rows.as_slice()))
+                .collect();
+            inputs.push((seg.seqs.start, &seg.rows));
+            let rows = merge_blocks(&inputs, first)?;
+            let span = group
+                .iter()
+                .fold(seg.span, |a, (s, _)| widen(a, (s.min_time, s.max_time)));
+            seg = NewSegment {
+                level: seg.level + 1,
+                seqs: first..seg.seqs.end,
+                span,
+                rows,
+            };
+        }
+        Ok(seg)
+    }
+}
+
+/// Writes a built segment, drops the segments merged into it and advances the head.
+fn save_segment(
+    conn: &mut Conn,
+    org: OrgId,
+    h: &mut Head,
+    closing: &Closing,
+    seg: NewSegment,
 ) -> Result<(), AccessLogError> {
-    let mut blocks = SegmentBlocks::new(seqs.start);
+    let id = h.next_segment;
+    h.next_segment += 1;
+    let end = seg.seqs.end;
+    write_segment(conn, org, id, seg.level, seg.seqs, seg.span, seg.rows)?;
+    for group in &closing.merges {
+        for (s, _) in group {
+            drop_segment(conn, org, s.id)?;
+        }
+    }
+    h.indexed_seq = end;
+    Ok(())
+}
+
+/// The blocks of one segment from its sorted postings.
+fn blocks_of(sorted: &[Posting], base: u64) -> Vec<BlockRow> {
+    let mut blocks = SegmentBlocks::new(base);
     let mut list = Vec::new();
     for run in sorted.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
         list.clear();
         list.extend(run.iter().map(|p| p.2));
         blocks.push(run[0].0, run[0].1, &list);
     }
-    let id = h.next_segment;
-    h.next_segment += 1;
-    write_segment(conn, org, id, 0, seqs.clone(), span, blocks.finish())?;
-    h.indexed_seq = seqs.end;
-    compact(conn, org, h)
+    blocks.finish()
+}
+
+/// Merges the blocks of consecutive segments, given in sequence order as `(first seq,
+/// blocks in (kind, first_key) order)`, into the blocks of one segment starting at `base`.
+///
+/// Each input's entries come in `(kind, key)` order, so a stable sort of all entries by
+/// `(kind, key)` merges those runs and keeps each key's lists in sequence order: the merged
+/// list is the concatenation, with no sorting of individual sequence numbers.
+fn merge_blocks(inputs: &[(u64, &[BlockRow])], base: u64) -> Result<Vec<BlockRow>, AccessLogError> {
+    // Entries: (kind, key, input, block, byte range of the list).
+    type Entry = (i64, i64, u32, u32, Range<usize>);
+    let bytes: usize = inputs
+        .iter()
+        .flat_map(|(_, rows)| rows.iter().map(|r| r.2.len()))
+        .sum();
+    let mut entries: Vec<Entry> = Vec::with_capacity(bytes / 4);
+    for (n, (_, rows)) in inputs.iter().enumerate() {
+        for (b, (kind, first_key, data)) in rows.iter().enumerate() {
+            let at = (n as u32, b as u32);
+            codec::for_each_range_in_block(*first_key, data, |key, range| {
+                entries.push((*kind, key, at.0, at.1, range));
+                Ok(())
+            })?;
+        }
+    }
+    entries.sort_by_key(|e| (e.0, e.1));
+    let mut merged = SegmentBlocks::new(base);
+    let mut list = Vec::new();
+    for run in entries.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        list.clear();
+        for (_, _, n, b, range) in run {
+            let (first_seq, rows) = &inputs[*n as usize];
+            codec::decode_postings(*first_seq, &rows[*b as usize].2[range.clone()], &mut list)?;
+        }
+        merged.push(run[0].0, run[0].1, &list);
+    }
+    Ok(merged.finish())
 }
 
 /// A segment's posting lists, given in `(kind, key)` order, packed into blocks: one run of
-/// blocks per kind, as rows `(kind, first_key, bytes)`.
+/// blocks per kind.
 struct SegmentBlocks {
     base: u64,
     kind: Option<i64>,
     writer: codec::BlockWriter,
-    rows: Vec<(i64, i64, Vec<u8>)>,
+    rows: Vec<BlockRow>,
 }
 
 impl SegmentBlocks {
@@ -398,7 +580,7 @@ impl SegmentBlocks {
         }
     }
 
-    fn finish(mut self) -> Vec<(i64, i64, Vec<u8>)> {
+    fn finish(mut self) -> Vec<BlockRow> {
         self.end_kind();
         self.rows
     }
@@ -411,7 +593,7 @@ fn write_segment(
     level: i64,
     seqs: Range<u64>,
     (min_t, max_t): (i64, i64),
-    rows: Vec<(i64, i64, Vec<u8>)>,
+    rows: Vec<BlockRow>,
 ) -> Result<(), AccessLogError> {
     conn.execute(
         "INSERT INTO access_segments (org_id, id, level, first_seq, end_seq, min_time, max_time) \
@@ -483,71 +665,6 @@ pub(crate) fn segments(
         .collect()
 }
 
-/// Merges every run of [`FANOUT`] segments of a level into one of the next level.
-///
-/// The group's block entries are sorted by `(kind, key, segment)` and each key's lists
-/// decoded in that order: the segments follow each other in sequence order, so the merged
-/// list comes out ascending without sorting individual sequence numbers.
-fn compact(conn: &mut Conn, org: OrgId, h: &mut Head) -> Result<(), AccessLogError> {
-    for level in 0..MAX_LEVEL {
-        let segs = segments(conn, org, Some(level), (0, 0))?;
-        if segs.len() < FANOUT {
-            break;
-        }
-        let group = &segs[..FANOUT];
-        // Blocks as read: (segment's first seq, block bytes).
-        let mut blocks: Vec<(u64, Vec<u8>)> = Vec::new();
-        // Entries: (kind, key, position in the group, block, byte range of the list).
-        let mut entries: Vec<(i64, i64, usize, usize, Range<usize>)> = Vec::new();
-        for (n, s) in group.iter().enumerate() {
-            let rows = conn.query(
-                "SELECT kind, first_key, data FROM access_posting_blocks WHERE org_id = $1 AND segment_id = $2",
-                params![org.0, s.id],
-            )?;
-            for r in rows {
-                let kind = r.i64(0)?;
-                let data = r.bytes(2)?;
-                let b = blocks.len();
-                codec::for_each_range_in_block(r.i64(1)?, &data, |key, range| {
-                    entries.push((kind, key, n, b, range));
-                    Ok(())
-                })?;
-                blocks.push((s.first_seq, data));
-            }
-        }
-        entries.sort_unstable_by_key(|e| (e.0, e.1, e.2));
-        let first = group.first().map_or(0, |s| s.first_seq);
-        let end = group.last().map_or(0, |s| s.end_seq);
-        let mut merged = SegmentBlocks::new(first);
-        let mut list = Vec::new();
-        for run in entries.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
-            list.clear();
-            for (_, _, _, b, range) in run {
-                let (base, data) = &blocks[*b];
-                codec::decode_postings(*base, &data[range.clone()], &mut list)?;
-            }
-            merged.push(run[0].0, run[0].1, &list);
-        }
-        let min_t = group.iter().map(|s| s.min_time).min().unwrap_or(0);
-        let max_t = group.iter().map(|s| s.max_time).max().unwrap_or(0);
-        let id = h.next_segment;
-        h.next_segment += 1;
-        write_segment(
-            conn,
-            org,
-            id,
-            level + 1,
-            first..end,
-            (min_t, max_t),
-            merged.finish(),
-        )?;
-        for s in group {
-            drop_segment(conn, org, s.id)?;
-        }
-    }
-    Ok(())
-}
-
 pub(crate) fn drop_segment(conn: &mut Conn, org: OrgId, id: i64) -> Result<(), AccessLogError> {
     conn.execute(
         "DELETE FROM access_posting_blocks WHERE org_id = $1 AND segment_id = $2",
@@ -586,11 +703,12 @@ pub fn disk_usage(conn: &mut Conn, org: &Org) -> Result<DiskUsage, StoreError> {
         Backend::Sqlite => "length",
         Backend::Postgres => "octet_length",
     };
+    let (a, b) = event_ids(org.id, 0..1 << SEQ_BITS);
     let e = conn.query_one(
         &format!(
-            "SELECT COUNT(*), CAST(COALESCE(SUM({len}(ev)), 0) AS BIGINT) FROM access_events WHERE org_id = $1"
+            "SELECT COUNT(*), CAST(COALESCE(SUM({len}(ev)), 0) AS BIGINT) FROM access_events WHERE id >= $1 AND id < $2"
         ),
-        params![org.id.0],
+        params![a, b],
     )?;
     let p = conn.query_one(
         &format!(

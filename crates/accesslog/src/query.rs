@@ -13,9 +13,9 @@ use anzen_store::orgs::Org;
 use anzen_store::{Conn, params};
 use serde::Serialize;
 
+use crate::AccessLogError;
 use crate::codec::{self, KIND_PATIENT, KIND_USER};
 use crate::engine::{self, Head, Segment};
-use crate::{AccessLogError, u};
 
 /// Search filters; all given ones must match. Times are `[from_us, to_us)`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -96,13 +96,14 @@ pub fn search(
         for (a, b) in ranges(conn, org.id, &h, f.time())?.into_iter().rev() {
             let mut end = b;
             while end > a {
+                let ids = engine::event_ids(org.id, a..end);
                 let rows = conn.query(
-                    "SELECT seq, ev FROM access_events WHERE org_id = $1 AND seq >= $2 AND seq < $3 \
-                     ORDER BY seq DESC LIMIT 2000",
-                    params![org.id.0, a, end],
+                    "SELECT id, ev FROM access_events WHERE id >= $1 AND id < $2 \
+                     ORDER BY id DESC LIMIT 2000",
+                    params![ids.0, ids.1],
                 )?;
                 let Some(last) = rows.last() else { break };
-                end = u(last.i64(0)?)?;
+                end = engine::event_seq(last.i64(0)?);
                 for r in &rows {
                     let (seq, e) = decode_row(r)?;
                     if !f.matches(&e) {
@@ -136,7 +137,7 @@ pub fn search(
 }
 
 fn decode_row(r: &anzen_store::Row) -> Result<(u64, AccessEvent), AccessLogError> {
-    let seq = u(r.i64(0)?)?;
+    let seq = engine::event_seq(r.i64(0)?);
     let (inner, e) = codec::decode(&r.bytes(1)?)?;
     if inner != seq {
         return Err(AccessLogError::Decode(format!(
@@ -218,12 +219,12 @@ fn indexed(
         // Integers we produced, so a literal list is safe and portable.
         let list = chunk
             .iter()
-            .map(u64::to_string)
+            .map(|s| engine::event_id(org, *s).to_string())
             .collect::<Vec<_>>()
             .join(",");
         let rows = conn.query(
-            &format!("SELECT seq, ev FROM access_events WHERE org_id = $1 AND seq IN ({list})"),
-            params![org.0],
+            &format!("SELECT id, ev FROM access_events WHERE id IN ({list})"),
+            params![],
         )?;
         for r in &rows {
             let (seq, e) = decode_row(r)?;
@@ -233,9 +234,10 @@ fn indexed(
         }
     }
     let tail = h.indexed_seq.max(h.pruned_seq);
+    let ids = engine::event_ids(org, tail..1 << engine::SEQ_BITS);
     let rows = conn.query(
-        "SELECT seq, ev FROM access_events WHERE org_id = $1 AND seq >= $2 ORDER BY seq",
-        params![org.0, tail],
+        "SELECT id, ev FROM access_events WHERE id >= $1 AND id < $2 ORDER BY id",
+        params![ids.0, ids.1],
     )?;
     for r in &rows {
         let (seq, e) = decode_row(r)?;
@@ -265,15 +267,16 @@ pub fn stream<E: From<AccessLogError>>(
     for (a, b) in ranges(conn, org.id, &h, (from_us, to_us))? {
         let mut from = a;
         while from < b {
+            let ids = engine::event_ids(org.id, from..b);
             let rows = conn
                 .query(
-                    "SELECT seq, ev FROM access_events WHERE org_id = $1 AND seq >= $2 AND seq < $3 \
-                     ORDER BY seq LIMIT 5000",
-                    params![org.id.0, from, b],
+                    "SELECT id, ev FROM access_events WHERE id >= $1 AND id < $2 \
+                     ORDER BY id LIMIT 5000",
+                    params![ids.0, ids.1],
                 )
                 .map_err(AccessLogError::from)?;
             let Some(last) = rows.last() else { break };
-            from = u(last.i64(0).map_err(AccessLogError::from)?)? + 1;
+            from = engine::event_seq(last.i64(0).map_err(AccessLogError::from)?) + 1;
             for r in &rows {
                 let (seq, e) = decode_row(r)?;
                 if filter.matches(&e) && !f(StoredEvent { seq, event: e })? {

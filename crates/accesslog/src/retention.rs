@@ -102,9 +102,10 @@ pub fn prune(
         return Ok(None);
     }
     let first = h.pruned_seq;
+    let ids = engine::event_ids(org.id, first..end);
     conn.execute(
-        "DELETE FROM access_events WHERE org_id = $1 AND seq >= $2 AND seq < $3",
-        params![org.id.0, first, end],
+        "DELETE FROM access_events WHERE id >= $1 AND id < $2",
+        params![ids.0, ids.1],
     )?;
     conn.execute(
         "DELETE FROM access_batches WHERE org_id = $1 AND first_seq >= $2 AND first_seq < $3",

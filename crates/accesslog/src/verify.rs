@@ -13,10 +13,10 @@ use anzen_store::orgs::Org;
 use anzen_store::{Conn, params};
 use serde::Deserialize;
 
+use crate::AccessLogError;
 use crate::codec::{self, BatchRoot};
-use crate::engine::{BATCH_KIND, BatchCommit};
+use crate::engine::{self, BATCH_KIND, BatchCommit};
 use crate::retention::PRUNE_KIND;
-use crate::{AccessLogError, u};
 
 /// Problems listed at most (a summary line counts the rest).
 const MAX_PROBLEMS: usize = 50;
@@ -138,14 +138,15 @@ pub fn verify(conn: &mut Conn, org: &Org) -> Result<Verification, AccessLogError
     };
     let mut from = pruned;
     loop {
+        let ids = engine::event_ids(org.id, from..1 << engine::SEQ_BITS);
         let rows = conn.query(
-            "SELECT seq, ev FROM access_events WHERE org_id = $1 AND seq >= $2 ORDER BY seq LIMIT 20000",
-            params![org.id.0, from],
+            "SELECT id, ev FROM access_events WHERE id >= $1 AND id < $2 ORDER BY id LIMIT 20000",
+            params![ids.0, ids.1],
         )?;
         let Some(last) = rows.last() else { break };
-        from = u(last.i64(0)?)? + 1;
+        from = engine::event_seq(last.i64(0)?) + 1;
         for r in &rows {
-            let seq = u(r.i64(0)?)?;
+            let seq = engine::event_seq(r.i64(0)?);
             let bytes = r.bytes(1).unwrap_or_default();
             v.events += 1;
             // Move to the batch holding `seq`.

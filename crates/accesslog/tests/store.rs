@@ -2,7 +2,7 @@
 //! against a naive filter, verification (and tampering), streaming, retention, import.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use anzen_accesslog::engine::{FANOUT, SEGMENT_EVENTS};
+use anzen_accesslog::engine::{FANOUT, SEGMENT_EVENTS, event_id};
 use anzen_accesslog::import::{self, ImportSource};
 use anzen_accesslog::{AccessLogError, Filter, append_batch, prune, search, stream, verify};
 use anzen_core::OrgKind;
@@ -278,8 +278,8 @@ fn verification_names_changed_removed_and_added_events() {
         store
             .write(|c| {
                 c.execute(
-                    "UPDATE access_events SET ev = $3 WHERE org_id = $1 AND seq = $2",
-                    params![o.id.0, 1500i64, forged],
+                    "UPDATE access_events SET ev = $2 WHERE id = $1",
+                    params![event_id(o.id, 1500), forged],
                 )
             })
             .unwrap();
@@ -295,8 +295,8 @@ fn verification_names_changed_removed_and_added_events() {
         store
             .write(|c| {
                 c.execute(
-                    "DELETE FROM access_events WHERE org_id = $1 AND seq = $2",
-                    params![o.id.0, 4321i64],
+                    "DELETE FROM access_events WHERE id = $1",
+                    params![event_id(o.id, 4321)],
                 )
             })
             .unwrap();
@@ -305,8 +305,8 @@ fn verification_names_changed_removed_and_added_events() {
         store
             .write(|c| {
                 c.execute(
-                    "INSERT INTO access_events (org_id, seq, ev) VALUES ($1, $2, $3)",
-                    params![o.id.0, 10_000i64, extra],
+                    "INSERT INTO access_events (id, ev) VALUES ($1, $2)",
+                    params![event_id(o.id, 10_000), extra],
                 )
             })
             .unwrap();
@@ -363,8 +363,8 @@ fn retention_prunes_old_batches_and_verification_still_passes() {
         store
             .write(|c| {
                 c.execute(
-                    "DELETE FROM access_events WHERE org_id = $1 AND seq = $2",
-                    params![o.id.0, (SEGMENT_EVENTS * 4) as i64],
+                    "DELETE FROM access_events WHERE id = $1",
+                    params![event_id(o.id, SEGMENT_EVENTS * 4)],
                 )
             })
             .unwrap();

@@ -125,8 +125,8 @@ fn import_watch_search_and_verify_from_the_command_line() {
         let rows = store
             .read(|c| {
                 c.query(
-                    "SELECT ev FROM access_events WHERE org_id = $1 AND seq = 1",
-                    params![org.id.0],
+                    "SELECT ev FROM access_events WHERE id = $1",
+                    params![anzen_accesslog::engine::event_id(org.id, 1)],
                 )
             })
             .expect("row");
@@ -139,8 +139,8 @@ fn import_watch_search_and_verify_from_the_command_line() {
         store
             .write(|c| {
                 c.execute(
-                    "UPDATE access_events SET ev = $2 WHERE org_id = $1 AND seq = 1",
-                    params![org.id.0, ev],
+                    "UPDATE access_events SET ev = $2 WHERE id = $1",
+                    params![anzen_accesslog::engine::event_id(org.id, 1), ev],
                 )
             })
             .expect("tamper");

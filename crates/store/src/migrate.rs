@@ -85,6 +85,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_gl2_applicability.sql"),
         postgres: include_str!("../migrations/postgres/0016_gl2_applicability.sql"),
     },
+    Migration {
+        name: "0017_access_event_ids",
+        sqlite: include_str!("../migrations/sqlite/0017_access_event_ids.sql"),
+        postgres: include_str!("../migrations/postgres/0017_access_event_ids.sql"),
+    },
 ];
 
 pub(crate) fn run(conn: &mut Conn) -> Result<(), StoreError> {
