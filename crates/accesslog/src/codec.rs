@@ -124,6 +124,32 @@ pub fn encode_into(out: &mut Vec<u8>, seq: u64, e: &AccessEvent) {
     put_opt(out, e.detail.as_deref());
 }
 
+/// Bytes of the canonical encoding not stored in an event's row: the magic and the
+/// sequence number, which the row key already gives (`engine::event_id`). A row holds
+/// `canonical[STORED_FROM..]`; [`canonical`] puts the prefix back, so what is hashed and
+/// verified is always the full canonical encoding.
+pub const STORED_FROM: usize = 12;
+
+/// What is stored in the row of an event: its canonical bytes without the magic and the
+/// sequence number.
+pub fn stored(canonical: &[u8]) -> &[u8] {
+    canonical.get(STORED_FROM..).unwrap_or_default()
+}
+
+/// The canonical bytes of event `seq` from its stored row.
+pub fn canonical(seq: u64, stored: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(STORED_FROM + stored.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&seq.to_be_bytes());
+    out.extend_from_slice(stored);
+    out
+}
+
+/// Decodes the stored row of event `seq`.
+pub fn decode_stored(seq: u64, stored: &[u8]) -> Result<AccessEvent, DecodeError> {
+    decode(&canonical(seq, stored)).map(|(_, e)| e)
+}
+
 /// The canonical bytes of event `seq`.
 pub fn encode(seq: u64, e: &AccessEvent) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + e.system.len() + e.user.len());
@@ -427,6 +453,17 @@ mod tests {
         let mut bad = b.clone();
         bad[0] = b'X';
         assert!(decode(&bad).is_err());
+    }
+
+    #[test]
+    fn rows_store_the_canonical_bytes_without_magic_and_seq() {
+        let b = encode(42, &ev());
+        let row = stored(&b);
+        assert_eq!(row.len(), b.len() - STORED_FROM);
+        assert_eq!(canonical(42, row), b);
+        assert_eq!(decode_stored(42, row).unwrap(), ev());
+        // The same row under another key is another event (its hash differs).
+        assert_ne!(canonical(43, row), b);
     }
 
     #[test]

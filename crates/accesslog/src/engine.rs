@@ -8,13 +8,17 @@
 //! indexed once that much has accumulated) are written once, sorted, under a new segment id
 //! that leads their key — also an append at the end of the B-tree.
 //!
+//! Every [`FANOUT`] segments of one level are merged into one of the next level (up to
+//! [`MAX_LEVEL`]), so a query seeks a bounded number of segments: at 100 M events in
+//! batches of 10,000 about 39 top-level + ≤ 15 + ≤ 15 segments, plus a scan of the open
+//! tail (< 4,096 events).
+//!
 //! Why the second core: the plain append of the rows is the storage engine's limit; what
 //! this store adds per event is CPU work (the Merkle leaf, the two index keys, sorting the
-//! postings). That work runs on a helper thread while the calling thread inserts the rows
-//! ([`Digest`]), so on a machine with two cores most of it is hidden behind the inserts.
-//! Every [`FANOUT`] segments of one level are merged into one of the next level (up to
-//! [`MAX_LEVEL`]), so a query seeks a bounded number of segments: at 100 M events about
-//! 95 top-level + ≤ 15 + ≤ 15 segments, plus a scan of the open tail (< 4,096 events).
+//! postings, packing and merging blocks). [`Closing::prepare`] reads what the closing
+//! segment needs before the rows are inserted; then a helper thread does that work
+//! ([`Digest`]) while the calling thread inserts the rows, so on a machine with two cores
+//! most of it is hidden behind the inserts.
 
 use std::ops::Range;
 
@@ -276,14 +280,14 @@ fn insert_rows(
             for (k, (a, b)) in rows {
                 stmt.execute(rusqlite::params![
                     event_id(org, first + k as u64),
-                    &buf[a..b]
+                    codec::stored(&buf[a..b])
                 ])?;
             }
         }
         Conn::Postgres(c) => {
             // One statement per chunk: arrays unnested server-side.
             let all: Vec<(i64, &[u8])> = rows
-                .map(|(k, (a, b))| (event_id(org, first + k as u64), &buf[a..b]))
+                .map(|(k, (a, b))| (event_id(org, first + k as u64), codec::stored(&buf[a..b])))
                 .collect();
             for chunk in all.chunks(20_000) {
                 let (ids, evs): (Vec<i64>, Vec<&[u8]>) = chunk.iter().copied().unzip();
@@ -404,7 +408,7 @@ impl Closing {
             )?;
             for r in rows {
                 let seq = event_seq(r.i64(0)?);
-                let (_, e) = codec::decode(&r.bytes(1)?)?;
+                let e = codec::decode_stored(seq, &r.bytes(1)?)?;
                 earlier_span = widen(earlier_span, (e.time_us, e.time_us));
                 add_postings(&mut earlier, seq, &e);
             }

@@ -9,9 +9,11 @@
 //!   bytes ([`codec`]); each append batch is committed to by **one** ledger entry
 //!   (`access_log.batch`: sequence range and the RFC 6962 Merkle root of the batch's
 //!   events), so the ledger is not written once per event and every event stays verifiable.
-//!   Query indexes are built per closed *segment* (4,096 events) as sorted posting lists
-//!   packed into blocks of ~4 KiB and written in bulk, merged 16 at a time into bigger segments (log-structured, as an LSM
-//!   tree does): inserts stay sequential whatever the size of the store.
+//!   Query indexes are built per closed *segment* (at least 4,096 events) as sorted posting
+//!   lists packed into blocks of ~4 KiB and written in bulk, merged 16 at a time into
+//!   bigger segments (log-structured, as an LSM tree does): inserts stay sequential
+//!   whatever the size of the store. The hashing, sorting and merging run on a helper
+//!   thread while the rows insert.
 //! * [`query`] — search by patient, user, system, action and time range, and a stream of an
 //!   organisation's events in a time range (for the monitoring rules).
 //! * [`verify`] — recomputes every batch root from the stored rows against the ledger.

@@ -138,13 +138,7 @@ pub fn search(
 
 fn decode_row(r: &anzen_store::Row) -> Result<(u64, AccessEvent), AccessLogError> {
     let seq = engine::event_seq(r.i64(0)?);
-    let (inner, e) = codec::decode(&r.bytes(1)?)?;
-    if inner != seq {
-        return Err(AccessLogError::Decode(format!(
-            "event #{seq} holds the bytes of event #{inner}"
-        )));
-    }
-    Ok((seq, e))
+    Ok((seq, codec::decode_stored(seq, &r.bytes(1)?)?))
 }
 
 /// The sequence ranges that may hold events of the time range, ascending and merged:

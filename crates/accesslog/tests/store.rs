@@ -2,6 +2,7 @@
 //! against a naive filter, verification (and tampering), streaming, retention, import.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use anzen_accesslog::codec::STORED_FROM;
 use anzen_accesslog::engine::{FANOUT, SEGMENT_EVENTS, event_id};
 use anzen_accesslog::import::{self, ImportSource};
 use anzen_accesslog::{AccessLogError, Filter, append_batch, prune, search, stream, verify};
@@ -274,7 +275,7 @@ fn verification_names_changed_removed_and_added_events() {
         // A changed patient id that still decodes.
         let mut e = all[1500].clone();
         e.patient = Some("P99999".into());
-        let forged = anzen_accesslog::codec::encode(1500, &e);
+        let forged = anzen_accesslog::codec::encode(1500, &e)[STORED_FROM..].to_vec();
         store
             .write(|c| {
                 c.execute(
@@ -301,7 +302,7 @@ fn verification_names_changed_removed_and_added_events() {
             })
             .unwrap();
         // Added beyond the committed batches.
-        let extra = anzen_accesslog::codec::encode(10_000, &all[0]);
+        let extra = anzen_accesslog::codec::encode(10_000, &all[0])[STORED_FROM..].to_vec();
         store
             .write(|c| {
                 c.execute(

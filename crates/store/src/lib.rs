@@ -114,9 +114,12 @@ impl Store {
             SqliteSync::Full => "FULL",
             SqliteSync::Normal => "NORMAL",
         };
+        // busy_timeout first: `journal_mode=WAL` takes a lock, and a pool connection opened
+        // while another one writes would otherwise fail at once with "database is locked"
+        // (r2d2 logged that and retried).
         let init = format!(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous={sync_pragma}; \
-             PRAGMA foreign_keys=ON; PRAGMA busy_timeout=10000;"
+            "PRAGMA busy_timeout=10000; PRAGMA journal_mode=WAL; \
+             PRAGMA synchronous={sync_pragma}; PRAGMA foreign_keys=ON;"
         );
         let manager =
             SqliteConnectionManager::file(path).with_init(move |c| c.execute_batch(&init));
