@@ -181,6 +181,57 @@ fn ranges(
     Ok(out)
 }
 
+/// Per segment, the one block whose key range can hold `key` (`first_key <= key`, the
+/// greatest): `(segment, first_key, block)`.
+///
+/// SQLite answers each probe in-process from a cached statement; PostgreSQL gets all of
+/// them in one statement (a lateral join over the segment ids), because a statement per
+/// segment costs a prepare and an execute round trip each — at 10 M events that was most
+/// of a query's ~45 ms.
+fn candidate_blocks<'s>(
+    conn: &mut Conn,
+    org: OrgId,
+    segments: &'s [Segment],
+    kind: i64,
+    key: i64,
+) -> Result<Vec<(&'s Segment, i64, Vec<u8>)>, AccessLogError> {
+    let mut out = Vec::with_capacity(segments.len());
+    match conn {
+        Conn::Postgres(c) => {
+            let ids: Vec<i64> = segments.iter().map(|s| s.id).collect();
+            let rows = c.query(
+                "SELECT s.id, b.first_key, b.data FROM unnest($2::bigint[]) AS s(id) \
+                 CROSS JOIN LATERAL (SELECT first_key, data FROM access_posting_blocks \
+                   WHERE org_id = $1 AND segment_id = s.id AND kind = $3 AND first_key <= $4 \
+                   ORDER BY first_key DESC LIMIT 1) AS b",
+                &[&org.0, &ids, &kind, &key],
+            )?;
+            let by_id: std::collections::HashMap<i64, &Segment> =
+                segments.iter().map(|s| (s.id, s)).collect();
+            for r in rows {
+                let id: i64 = r.try_get(0)?;
+                if let Some(s) = by_id.get(&id) {
+                    out.push((*s, r.try_get(1)?, r.try_get(2)?));
+                }
+            }
+        }
+        Conn::Sqlite(_) => {
+            for s in segments {
+                let row = conn.query_opt(
+                    "SELECT first_key, data FROM access_posting_blocks \
+                     WHERE org_id = $1 AND segment_id = $2 AND kind = $3 AND first_key <= $4 \
+                     ORDER BY first_key DESC LIMIT 1",
+                    params![org.0, s.id, kind, key],
+                )?;
+                if let Some(r) = row {
+                    out.push((s, r.i64(0)?, r.bytes(1)?));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Every event matching `f` (which names a patient or a user), unordered.
 fn indexed(
     conn: &mut Conn,
@@ -195,17 +246,9 @@ fn indexed(
     };
     let key = codec::index_key(kind, value);
     let mut seqs = Vec::new();
-    for s in engine::segments(conn, org, None, f.time())? {
-        // The one block whose key range can hold `key`.
-        let row = conn.query_opt(
-            "SELECT first_key, data FROM access_posting_blocks \
-             WHERE org_id = $1 AND segment_id = $2 AND kind = $3 AND first_key <= $4 \
-             ORDER BY first_key DESC LIMIT 1",
-            params![org.0, s.id, kind, key],
-        )?;
-        if let Some(r) = row {
-            codec::find_in_block(r.i64(0)?, &r.bytes(1)?, key, s.first_seq, &mut seqs)?;
-        }
+    let segments = engine::segments(conn, org, None, f.time())?;
+    for (s, first_key, block) in candidate_blocks(conn, org, &segments, kind, key)? {
+        codec::find_in_block(first_key, &block, key, s.first_seq, &mut seqs)?;
     }
     seqs.retain(|s| *s >= h.pruned_seq && *s < h.indexed_seq);
     let mut out = Vec::new();
