@@ -181,8 +181,11 @@ fn ranges(
     Ok(out)
 }
 
+/// A segment's candidate block: `(segment, first_key, block bytes)`.
+type CandidateBlock<'s> = (&'s Segment, i64, Vec<u8>);
+
 /// Per segment, the one block whose key range can hold `key` (`first_key <= key`, the
-/// greatest): `(segment, first_key, block)`.
+/// greatest).
 ///
 /// SQLite answers each probe in-process from a cached statement; PostgreSQL gets all of
 /// them in one statement (a lateral join over the segment ids), because a statement per
@@ -194,7 +197,7 @@ fn candidate_blocks<'s>(
     segments: &'s [Segment],
     kind: i64,
     key: i64,
-) -> Result<Vec<(&'s Segment, i64, Vec<u8>)>, AccessLogError> {
+) -> Result<Vec<CandidateBlock<'s>>, AccessLogError> {
     let mut out = Vec::with_capacity(segments.len());
     match conn {
         Conn::Postgres(c) => {
