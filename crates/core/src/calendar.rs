@@ -660,10 +660,25 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// `YYYY-MM` (the key of monthly records: access-log 監査 reports, account 棚卸) → the
+/// month's first day; `None` when it is not a month.
+pub fn parse_month(s: &str) -> Option<Date> {
+    let (y, m) = s.trim().split_once('-')?;
+    Date::new(y.parse().ok()?, m.parse().ok()?, 1).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use jiff::civil::date;
+
+    #[test]
+    fn months_parse() {
+        assert_eq!(parse_month("2025-04"), Some(date(2025, 4, 1)));
+        assert_eq!(parse_month(" 2025-4 "), Some(date(2025, 4, 1)));
+        assert_eq!(parse_month("2025-13"), None);
+        assert_eq!(parse_month("2025"), None);
+    }
 
     fn parse_err(s: &str) -> DateParseError {
         match parse_date(s) {

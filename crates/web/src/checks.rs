@@ -9,7 +9,7 @@ use std::io::Read;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use anzen_catalog::evidence::{EvidenceRegistry, EvidenceRule, Facts, OrgFacts};
-use anzen_core::calendar::FiscalYear;
+use anzen_core::calendar::{FiscalYear, parse_month};
 use anzen_core::finding::reconcile;
 use anzen_core::rules::access_log as rules_access;
 use anzen_core::rules::accounts as rules_accounts;
@@ -919,20 +919,15 @@ pub fn governance_inputs(
         .filter(|a| a.fiscal_year == fy.0 && a.client_org_id.is_none())
         .filter_map(|a| a.completed_at.map(jst_date))
         .max();
-    // Signed monthly access-log 監査 reports, by their "YYYY-MM".
-    let access_log_audit_months: Vec<(i16, i8)> = store_monitoring::reports(conn, org)?
+    let year_month = |s: &str| parse_month(s).map(|d| (d.year(), d.month()));
+    // Signed monthly access-log 監査 reports and account 棚卸, by their "YYYY-MM".
+    let access_log_audit_months = store_monitoring::reports(conn, org)?
         .iter()
-        .filter_map(|r| {
-            let (y, m) = r.month.split_once('-')?;
-            Some((y.parse().ok()?, m.parse().ok()?))
-        })
+        .filter_map(|r| year_month(&r.month))
         .collect();
     let account_review_months = store_accounts::reviews(conn, org)?
-        .into_iter()
-        .filter_map(|r| {
-            let (y, m) = r.month.split_once('-')?;
-            Some((y.parse().ok()?, m.parse().ok()?))
-        })
+        .iter()
+        .filter_map(|r| year_month(&r.month))
         .collect();
     let has_systems = !store_accounts::systems(conn, org)?.is_empty();
     let restore_drills = store_continuity::drills(conn, org)?

@@ -44,6 +44,25 @@ pub struct PackCtx<'a> {
     pub fy: FiscalYear,
     /// Today in Japan (staleness, overdue reviews).
     pub today: jiff::civil::Date,
+    /// The organisation's open findings, read once for every section that cites them.
+    pub open: Vec<Finding>,
+}
+
+impl<'a> PackCtx<'a> {
+    /// Reads what the sections share, in the caller's transaction.
+    pub fn load(
+        c: &mut Conn,
+        org: &'a Org,
+        fy: FiscalYear,
+        today: jiff::civil::Date,
+    ) -> Result<PackCtx<'a>, AppError> {
+        Ok(PackCtx {
+            org,
+            fy,
+            today,
+            open: findings_store::list(c, org, true)?,
+        })
+    }
 }
 
 /// One table of a section: one sheet of the workbook, one table of the print bundle.
@@ -395,7 +414,7 @@ fn accounts_section(c: &mut Conn, cx: &PackCtx<'_>) -> Result<Section, AppError>
     let systems = accounts::systems(c, cx.org)?;
     let snapshots = accounts::snapshots(c, cx.org)?;
     let reviews = accounts::reviews(c, cx.org)?;
-    let open = findings_store::list(c, cx.org, true)?;
+    let open = &cx.open;
     let mut warnings = Vec::new();
     let mut rows = Vec::new();
     for s in &systems {
@@ -616,29 +635,24 @@ fn bcp_section(c: &mut Conn, cx: &PackCtx<'_>) -> Result<Section, AppError> {
 }
 
 /// The titles of the open governance findings of `rules`, as the section's warnings.
-fn governance_warnings(
-    c: &mut Conn,
-    cx: &PackCtx<'_>,
-    rules: &[&str],
-) -> Result<Vec<String>, AppError> {
-    Ok(findings_store::list(c, cx.org, true)?
-        .into_iter()
+fn governance_warnings(cx: &PackCtx<'_>, rules: &[&str]) -> Vec<String> {
+    cx.open
+        .iter()
         .filter(|f| rules.contains(&f.rule.as_str()))
-        .map(|f| f.title)
-        .collect())
+        .map(|f| f.title.clone())
+        .collect()
 }
 
 /// 運用管理規程: the approved version in force, section by section.
 fn policy_section(c: &mut Conn, cx: &PackCtx<'_>) -> Result<Section, AppError> {
     let approved = store_governance::latest_approved_policy(c, cx.org)?;
     let mut warnings = governance_warnings(
-        c,
         cx,
         &[
             rules_governance::POLICY_NONE,
             rules_governance::POLICY_REVIEW_OVERDUE,
         ],
-    )?;
+    );
     let (rows, notes) = match &approved {
         Some(v) => {
             let doc: rules_governance::PolicyDocument = serde_json::from_str(&v.document)
@@ -687,13 +701,12 @@ fn policy_section(c: &mut Conn, cx: &PackCtx<'_>) -> Result<Section, AppError> {
 fn training_section(c: &mut Conn, cx: &PackCtx<'_>) -> Result<Section, AppError> {
     let sessions = store_governance::training_in_year(c, cx.org, cx.fy.0)?;
     let mut warnings = governance_warnings(
-        c,
         cx,
         &[
             rules_governance::TRAINING_NONE,
             rules_governance::TRAINING_MISSING,
         ],
-    )?;
+    );
     if sessions.is_empty() && warnings.is_empty() {
         warnings.push("この年度の研修の記録がありません。".to_owned());
     }
@@ -952,8 +965,8 @@ fn area_of(rule: &str) -> &'static str {
 }
 
 /// 指摘事項: every open finding, most severe first.
-fn findings_section(c: &mut Conn, cx: &PackCtx<'_>) -> Result<Section, AppError> {
-    let mut open = findings_store::list(c, cx.org, true)?;
+fn findings_section(_: &mut Conn, cx: &PackCtx<'_>) -> Result<Section, AppError> {
+    let mut open = cx.open.clone();
     open.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
     let rows = open
         .iter()
@@ -1167,7 +1180,7 @@ pub fn generate(
     format: &str,
     render: impl FnOnce(&Pack) -> Result<Vec<u8>, AppError>,
 ) -> Result<Generated, AppError> {
-    let cx = PackCtx { org, fy, today };
+    let cx = PackCtx::load(c, org, fy, today)?;
     let sections = gather(c, &cx)?;
     let signed = match checkpointer {
         Some(cp) => cp.checkpoint(c, org, true)?,

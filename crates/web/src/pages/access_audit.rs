@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use anzen_core::calendar::parse_month;
 use anzen_core::{Action, OrgId};
 use anzen_ingest::{AccessAction, AccessResult, Choice};
 use anzen_store::access_monitoring::{self as monitoring, AuditReport};
@@ -64,12 +65,6 @@ pub struct Summary {
     pub checkpoint: Option<String>,
     pub checkpoint_at: Option<String>,
     pub checkpoint_size: Option<u64>,
-}
-
-/// `YYYY-MM` → its first day.
-fn parse_month(s: &str) -> Option<Date> {
-    let (y, m) = s.trim().split_once('-')?;
-    Date::new(y.parse().ok()?, m.parse().ok()?, 1).ok()
 }
 
 fn month_key(d: Date) -> String {
@@ -470,8 +465,6 @@ mod tests {
 
     #[test]
     fn months() {
-        assert_eq!(parse_month("2025-04"), Some(Date::constant(2025, 4, 1)));
-        assert_eq!(parse_month("2025-13"), None);
         assert_eq!(
             next_month(Date::constant(2025, 12, 1)),
             Date::constant(2026, 1, 1)

@@ -66,7 +66,10 @@ pub async fn page(
     let o = ctx.org.clone();
     let today = today_jst();
     let sections = state
-        .db(move |c| pack::gather(c, &PackCtx { org: &o, fy, today }))
+        .db(move |c| {
+            let cx = PackCtx::load(c, &o, fy, today)?;
+            pack::gather(c, &cx)
+        })
         .await?;
     let mut lines = Vec::new();
     for s in &sections {
