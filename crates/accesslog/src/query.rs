@@ -10,7 +10,7 @@
 use anzen_core::OrgId;
 use anzen_ingest::{AccessAction, AccessEvent};
 use anzen_store::orgs::Org;
-use anzen_store::{Conn, params};
+use anzen_store::{Backend, Conn, Store, params};
 use serde::Serialize;
 
 use crate::AccessLogError;
@@ -67,9 +67,12 @@ pub struct Page {
 }
 
 /// Events matching `f`: with a patient or user, newest (by 日時) first; otherwise in
-/// reverse order of arrival. `offset`/`limit` page through them.
+/// reverse order of arrival. `offset`/`limit` page through them. With `pool` (the store
+/// `conn` came from), a patient or user search also reads through idle pooled connections
+/// at once ([`PARALLEL_READERS`]).
 pub fn search(
     conn: &mut Conn,
+    pool: Option<&Store>,
     org: &Org,
     f: &Filter,
     offset: u64,
@@ -77,7 +80,7 @@ pub fn search(
 ) -> Result<Page, AccessLogError> {
     let h = engine::head(conn, org.id, false)?;
     if f.patient.is_some() || f.user.is_some() {
-        let mut all = indexed(conn, org.id, &h, f)?;
+        let mut all = indexed(conn, pool, org.id, &h, f)?;
         all.sort_by_key(|s| std::cmp::Reverse((s.event.time_us, s.seq)));
         let total = all.len() as u64;
         let start = usize::try_from(offset).unwrap_or(usize::MAX).min(all.len());
@@ -235,9 +238,23 @@ fn candidate_blocks<'s>(
     Ok(out)
 }
 
+/// Pooled connections a patient or user search reads through at once besides the caller's
+/// (when the pool has them idle).
+///
+/// Why: at 100 M events a patient's history is ~100 random page reads (one block per
+/// segment, one page per event, spread over the year). When the store is not in the page
+/// cache those latencies add up one after another; spread over connections they overlap
+/// (BENCHMARKS.md, access log).
+pub const PARALLEL_READERS: usize = 3;
+
+/// Segments below which a search reads through the caller's connection only (a small store
+/// is in memory, and a thread costs more than it saves).
+pub const PARALLEL_MIN_SEGMENTS: usize = 8;
+
 /// Every event matching `f` (which names a patient or a user), unordered.
 fn indexed(
     conn: &mut Conn,
+    pool: Option<&Store>,
     org: OrgId,
     h: &Head,
     f: &Filter,
@@ -247,32 +264,24 @@ fn indexed(
         (None, Some(x)) => (KIND_USER, x.as_str()),
         (None, None) => return Ok(Vec::new()),
     };
-    let key = codec::index_key(kind, value);
-    let mut seqs = Vec::new();
+    let probe = Probe {
+        org,
+        head: *h,
+        kind,
+        key: codec::index_key(kind, value),
+        filter: f,
+    };
     let segments = engine::segments(conn, org, None, f.time())?;
-    for (s, first_key, block) in candidate_blocks(conn, org, &segments, kind, key)? {
-        codec::find_in_block(first_key, &block, key, s.first_seq, &mut seqs)?;
-    }
-    seqs.retain(|s| *s >= h.pruned_seq && *s < h.indexed_seq);
-    let mut out = Vec::new();
-    for chunk in seqs.chunks(500) {
-        // Integers we produced, so a literal list is safe and portable.
-        let list = chunk
-            .iter()
-            .map(|s| engine::event_id(org, *s).to_string())
-            .collect::<Vec<_>>()
-            .join(",");
-        let rows = conn.query(
-            &format!("SELECT id, ev FROM access_events WHERE id IN ({list})"),
-            params![],
-        )?;
-        for r in &rows {
-            let (seq, e) = decode_row(r)?;
-            if f.matches(&e) {
-                out.push(StoredEvent { seq, event: e });
-            }
+    let parallel = match pool {
+        Some(store) if segments.len() >= PARALLEL_MIN_SEGMENTS => {
+            probe.in_parallel(conn, store, &segments)?
         }
-    }
+        _ => None,
+    };
+    let mut out = match parallel {
+        Some(found) => found,
+        None => probe.segments(conn, &segments)?,
+    };
     let tail = h.indexed_seq.max(h.pruned_seq);
     let ids = engine::event_ids(org, tail..1 << engine::SEQ_BITS);
     let rows = conn.query(
@@ -286,6 +295,123 @@ fn indexed(
         }
     }
     Ok(out)
+}
+
+/// One index key looked up in closed segments, as of one head.
+struct Probe<'f> {
+    org: OrgId,
+    head: Head,
+    kind: i64,
+    key: i64,
+    filter: &'f Filter,
+}
+
+impl Probe<'_> {
+    /// The matching events of `segments`, read through `conn`.
+    fn segments(
+        &self,
+        conn: &mut Conn,
+        segments: &[Segment],
+    ) -> Result<Vec<StoredEvent>, AccessLogError> {
+        let mut seqs = Vec::new();
+        for (s, first_key, block) in
+            candidate_blocks(conn, self.org, segments, self.kind, self.key)?
+        {
+            codec::find_in_block(first_key, &block, self.key, s.first_seq, &mut seqs)?;
+        }
+        seqs.retain(|s| *s >= self.head.pruned_seq && *s < self.head.indexed_seq);
+        let mut out = Vec::new();
+        for chunk in seqs.chunks(500) {
+            // Integers we produced, so a literal list is safe and portable.
+            let list = chunk
+                .iter()
+                .map(|s| engine::event_id(self.org, *s).to_string())
+                .collect::<Vec<_>>()
+                .join(",");
+            let rows = conn.query(
+                &format!("SELECT id, ev FROM access_events WHERE id IN ({list})"),
+                params![],
+            )?;
+            for r in &rows {
+                let (seq, e) = decode_row(r)?;
+                if self.filter.matches(&e) {
+                    out.push(StoredEvent { seq, event: e });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// [`Probe::segments`] with the segments dealt out over the caller's connection and up
+    /// to [`PARALLEL_READERS`] idle ones of the pool, read at the same time. `None` when no
+    /// connection was idle, or when a helper's snapshot saw other segments than the caller
+    /// (an append closed or merged segments, or retention pruned, in between): the caller
+    /// then reads alone.
+    fn in_parallel(
+        &self,
+        conn: &mut Conn,
+        store: &Store,
+        segments: &[Segment],
+    ) -> Result<Option<Vec<StoredEvent>>, AccessLogError> {
+        let helpers: Vec<Conn> = (0..PARALLEL_READERS)
+            .map_while(|_| store.try_conn())
+            .collect();
+        if helpers.is_empty() {
+            return Ok(None);
+        }
+        // Largest first, dealt round-robin: each share gets a like number of events.
+        let mut order = segments.to_vec();
+        order.sort_by_key(|s| std::cmp::Reverse(s.end_seq - s.first_seq));
+        let parts = helpers.len() + 1;
+        let mut shares = vec![Vec::new(); parts];
+        for (i, s) in order.into_iter().enumerate() {
+            shares[i % parts].push(s);
+        }
+        let mine = shares.pop().unwrap_or_default();
+        std::thread::scope(|scope| {
+            let running: Vec<_> = helpers
+                .into_iter()
+                .zip(shares)
+                .map(|(mut c, share)| scope.spawn(move || self.as_helper(&mut c, &share)))
+                .collect();
+            let mut out = self.segments(conn, &mine)?;
+            let mut stale = false;
+            for r in running {
+                match r.join() {
+                    Ok(Ok(Some(found))) => out.extend(found),
+                    Ok(Ok(None)) => stale = true,
+                    Ok(Err(e)) => return Err(e),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                }
+            }
+            Ok((!stale).then_some(out))
+        })
+    }
+
+    /// A helper's share, read in one snapshot that must have the caller's head.
+    fn as_helper(
+        &self,
+        conn: &mut Conn,
+        share: &[Segment],
+    ) -> Result<Option<Vec<StoredEvent>>, AccessLogError> {
+        // SQLite's deferred BEGIN takes its snapshot at the first read (the head below).
+        conn.batch(match conn.backend() {
+            Backend::Sqlite => "BEGIN",
+            Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        })?;
+        let read = engine::head(conn, self.org, false).and_then(|now| {
+            let same =
+                (now.indexed_seq, now.pruned_seq) == (self.head.indexed_seq, self.head.pruned_seq);
+            if same {
+                self.segments(conn, share).map(Some)
+            } else {
+                Ok(None)
+            }
+        });
+        // Read only: ending it cannot lose anything, and the read's error matters more.
+        let _ = conn.batch("ROLLBACK");
+        read
+    }
 }
 
 /// Streams an organisation's events whose 日時 is in `[from_us, to_us)`, in order of

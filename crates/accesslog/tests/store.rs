@@ -5,7 +5,10 @@
 use anzen_accesslog::codec::STORED_FROM;
 use anzen_accesslog::engine::{FANOUT, SEGMENT_EVENTS, event_id};
 use anzen_accesslog::import::{self, ImportSource};
-use anzen_accesslog::{AccessLogError, Filter, append_batch, prune, search, stream, verify};
+use anzen_accesslog::query::PARALLEL_MIN_SEGMENTS;
+use anzen_accesslog::{
+    AccessLogError, Filter, append_batch, append_events, prune, search, stream, verify,
+};
 use anzen_core::OrgKind;
 use anzen_ingest::{AccessAction, AccessEvent, AccessResult};
 use anzen_store::orgs::{self, Org, OrgProfile};
@@ -128,14 +131,16 @@ fn queries_match_a_naive_filter_across_merged_segments() {
         ];
         for f in &filters {
             let want = naive(&all, f);
-            let got = store.read(|c| search(c, &o, f, 0, 100_000)).unwrap();
+            let got = store
+                .read(|c| search(c, Some(store), &o, f, 0, 100_000))
+                .unwrap();
             assert_eq!(got.total, Some(want.len() as u64), "{} {f:?}", db.backend);
             let got: Vec<(u64, AccessEvent)> =
                 got.events.into_iter().map(|s| (s.seq, s.event)).collect();
             assert_eq!(got, want, "{} {f:?}", db.backend);
             // Paging.
             if want.len() > 10 {
-                let p = store.read(|c| search(c, &o, f, 5, 3)).unwrap();
+                let p = store.read(|c| search(c, Some(store), &o, f, 5, 3)).unwrap();
                 assert!(p.more);
                 assert_eq!(p.events[0].seq, want[5].0);
             }
@@ -150,7 +155,9 @@ fn queries_match_a_naive_filter_across_merged_segments() {
         };
         let mut want: Vec<u64> = naive(&all, &f).into_iter().map(|(s, _)| s).collect();
         want.sort_unstable_by(|a, b| b.cmp(a));
-        let got = store.read(|c| search(c, &o, &f, 0, 100_000)).unwrap();
+        let got = store
+            .read(|c| search(c, Some(store), &o, &f, 0, 100_000))
+            .unwrap();
         let got: Vec<u64> = got.events.iter().map(|s| s.seq).collect();
         assert_eq!(got, want, "{}", db.backend);
         assert!(!want.is_empty());
@@ -183,6 +190,94 @@ fn queries_match_a_naive_filter_across_merged_segments() {
         assert_eq!(
             store.read(|c| anzen_accesslog::event_count(c, &o)).unwrap(),
             n
+        );
+    }
+}
+
+#[test]
+fn searches_read_through_idle_pooled_connections_and_fall_back_to_one() {
+    for db in testing::all() {
+        let store = &db.store;
+        let o = org(store, "A病院");
+        // Batches of SEGMENT_EVENTS close one level-0 segment each: 12 segments, enough
+        // for the search to spread its segments over helper connections.
+        let all = events(12 * SEGMENT_EVENTS + 300, T0);
+        for chunk in all.chunks(SEGMENT_EVENTS as usize) {
+            append_batch(store, &o, "test", chunk).unwrap();
+        }
+        let segments = store
+            .read(|c| {
+                c.query_one(
+                    "SELECT COUNT(*) FROM access_segments WHERE org_id = $1",
+                    params![o.id.0],
+                )
+            })
+            .unwrap()
+            .i64(0)
+            .unwrap();
+        assert!(segments as usize >= PARALLEL_MIN_SEGMENTS, "{}", db.backend);
+        let filters = [
+            Filter {
+                patient: Some("P00042".into()),
+                ..Filter::default()
+            },
+            Filter {
+                user: Some("user013".into()),
+                system: Some("PACS".into()),
+                ..Filter::default()
+            },
+            Filter {
+                patient: Some("P00777".into()),
+                from_us: Some(T0 + 5_000 * 1_000_000),
+                to_us: Some(T0 + 45_000 * 1_000_000),
+                ..Filter::default()
+            },
+        ];
+        let seqs = |p: anzen_accesslog::Page| -> Vec<(u64, AccessEvent)> {
+            p.events.into_iter().map(|s| (s.seq, s.event)).collect()
+        };
+        for f in &filters {
+            let want = naive(&all, f);
+            assert!(!want.is_empty(), "{f:?}");
+            let parallel = store.read(|c| search(c, Some(store), &o, f, 0, 100_000));
+            assert_eq!(seqs(parallel.unwrap()), want, "{} {f:?}", db.backend);
+            let alone = store.read(|c| search(c, None, &o, f, 0, 100_000));
+            assert_eq!(seqs(alone.unwrap()), want, "{} {f:?}", db.backend);
+        }
+        let f = &filters[0];
+        let want = naive(&all, f);
+
+        // No idle connection besides the caller's: it reads alone.
+        let mut held = Vec::new();
+        while let Some(c) = store.try_conn() {
+            held.push(c);
+        }
+        held.pop();
+        let got = store.read(|c| search(c, Some(store), &o, f, 0, 100_000));
+        assert_eq!(seqs(got.unwrap()), want, "{} with a busy pool", db.backend);
+        drop(held);
+
+        // Inside a transaction that appended a segment not yet committed, the helpers see
+        // another head than the caller: the caller reads alone and finds its own events.
+        let more = events(SEGMENT_EVENTS + 10, T0 + 200_000 * 1_000_000);
+        let mut both = all.clone();
+        both.extend(more.iter().cloned());
+        let got = store
+            .write(|c| {
+                append_events(c, &o, "test", &more)?;
+                search(c, Some(store), &o, f, 0, 100_000)
+            })
+            .unwrap();
+        let want_both = naive(&both, f);
+        assert!(
+            want_both.len() > want.len(),
+            "the new batch has the patient"
+        );
+        assert_eq!(
+            seqs(got),
+            want_both,
+            "{} in the appending transaction",
+            db.backend
         );
     }
 }
@@ -253,7 +348,9 @@ fn large_batches_close_whole_segments_and_a_dropped_index_is_rebuilt() {
             },
         ] {
             let want = naive(&all, &f);
-            let got = store.read(|c| search(c, &o, &f, 0, 100_000)).unwrap();
+            let got = store
+                .read(|c| search(c, Some(store), &o, &f, 0, 100_000))
+                .unwrap();
             let got: Vec<(u64, AccessEvent)> =
                 got.events.into_iter().map(|s| (s.seq, s.event)).collect();
             assert_eq!(got, want, "{} {f:?}", db.backend);
@@ -357,7 +454,9 @@ fn retention_prunes_old_batches_and_verification_still_passes() {
             patient: Some("P00042".into()),
             ..Filter::default()
         };
-        let got = store.read(|c| search(c, &o, &f, 0, 10_000)).unwrap();
+        let got = store
+            .read(|c| search(c, Some(store), &o, &f, 0, 10_000))
+            .unwrap();
         assert!(got.events.iter().all(|s| s.seq >= SEGMENT_EVENTS * 3));
         assert_eq!(got.total, Some(naive(&recent, &f).len() as u64));
         // Tampering with a remaining event is still detected.
@@ -408,7 +507,9 @@ fn import_quarantines_bad_lines_and_refuses_the_same_file_twice() {
             patient: Some("P001".into()),
             ..Filter::default()
         };
-        let got = store.read(|c| search(c, &o, &f, 0, 10)).unwrap();
+        let got = store
+            .read(|c| search(c, Some(store), &o, &f, 0, 10))
+            .unwrap();
         assert_eq!(got.total, Some(2));
         assert_eq!(got.events[0].event.system, "PACS");
         assert!(store.read(|c| verify(c, &o)).unwrap().ok());
@@ -484,7 +585,9 @@ fn import_across_chunks_keeps_order_and_refuses_unreadable_files_whole() {
                 user: Some(format!("user{k}")),
                 ..Filter::default()
             };
-            let got = store.read(|c| search(c, &o, &f, 0, 10)).unwrap();
+            let got = store
+                .read(|c| search(c, Some(store), &o, &f, 0, 10))
+                .unwrap();
             assert_eq!(got.events.len(), 1);
             assert_eq!(got.events[0].seq, out.first_seq + k as u64);
         }

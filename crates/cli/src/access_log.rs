@@ -391,7 +391,7 @@ fn search(a: SearchArgs) -> Result<ExitCode> {
         to_us: time_arg(a.to.as_deref())?,
     };
     let page = store.write(|c| -> Result<_, AccessLogError> {
-        let p = anzen_accesslog::search(c, &org, &f, a.offset, a.limit)?;
+        let p = anzen_accesslog::search(c, Some(&store), &org, &f, a.offset, a.limit)?;
         // Looking at access logs is an access too.
         anzen_accesslog::query::record_search(c, &org, "cli", &f, p.events.len())?;
         Ok(p)

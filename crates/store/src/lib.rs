@@ -180,6 +180,15 @@ impl Store {
         })
     }
 
+    /// An idle pooled connection, or `None` at once if all are in use (for work that can
+    /// go on without one, such as a search reading through more connections in parallel).
+    pub fn try_conn(&self) -> Option<Conn> {
+        match &*self.pool {
+            Pool::Sqlite(p) => p.try_get().map(Conn::Sqlite),
+            Pool::Postgres(p) => p.try_get().map(Conn::Postgres),
+        }
+    }
+
     /// Runs `f` in one transaction on a pooled connection.
     pub fn write<T, E>(&self, f: impl FnOnce(&mut Conn) -> Result<T, E>) -> Result<T, E>
     where

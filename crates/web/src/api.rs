@@ -345,10 +345,10 @@ async fn access_events(
         .filter()
         .map_err(|m| ApiError(AppError::BadRequest(m)))?;
     let (limit, offset) = (q.limit.unwrap_or(100).clamp(1, 1000), q.offset.unwrap_or(0));
-    let (org, actor) = (auth.org.clone(), auth.actor.clone());
+    let (org, actor, pool) = (auth.org.clone(), auth.actor.clone(), state.store.clone());
     let page = state
         .tx(move |c| {
-            let p = anzen_accesslog::search(c, &org, &f, offset, limit)
+            let p = anzen_accesslog::search(c, Some(&pool), &org, &f, offset, limit)
                 .map_err(crate::checks::CheckError::from)?;
             anzen_accesslog::query::record_search(c, &org, &actor, &f, p.events.len())
                 .map_err(crate::checks::CheckError::from)?;

@@ -181,12 +181,13 @@ pub async fn search(
     };
     let (o, actor, page) = (ctx.org.clone(), ctx.actor(), form.page);
     let run = filter.filter(|_| searched);
+    let pool = state.store.clone();
     let (result, years, events, imports) = state
         .tx(move |c| {
             let result = match &run {
                 Some(f) => {
-                    let p =
-                        anzen_accesslog::search(c, &o, f, page * PAGE, PAGE).map_err(app_error)?;
+                    let p = anzen_accesslog::search(c, Some(&pool), &o, f, page * PAGE, PAGE)
+                        .map_err(app_error)?;
                     record_search(c, &o, &actor, f, p.events.len()).map_err(app_error)?;
                     Some(p)
                 }
@@ -313,10 +314,11 @@ pub async fn export(
         ));
     }
     let f = form.filter().map_err(AppError::BadRequest)?;
-    let (o, actor) = (ctx.org.clone(), ctx.actor());
+    let (o, actor, pool) = (ctx.org.clone(), ctx.actor(), state.store.clone());
     let page = state
         .tx(move |c| {
-            let p = anzen_accesslog::search(c, &o, &f, 0, EXPORT_MAX).map_err(app_error)?;
+            let p = anzen_accesslog::search(c, Some(&pool), &o, &f, 0, EXPORT_MAX)
+                .map_err(app_error)?;
             anzen_store::audit::record(
                 c,
                 &o,
