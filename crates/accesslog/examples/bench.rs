@@ -1,6 +1,6 @@
 //! The access-log benchmark without building the whole server:
 //! `cargo run --release -p anzen-accesslog --example bench -- --events 10000000 [--store postgres]
-//! [--naive-max-secs 600] [--file-events 1000000] [--dir DIR]`. Same code as
+//! [--naive-max-secs 600] [--file-events 1000000] [--dir DIR] [--keep]`. Same code as
 //! `anzen bench access-log`.
 
 // The allocator of the `anzen` binary, so the run matches `anzen bench access-log`.
@@ -14,6 +14,10 @@ fn main() -> Result<(), anzen_accesslog::bench::BenchError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(flag) = it.next() {
+        if flag == "--keep" {
+            p.keep = true;
+            continue;
+        }
         let v = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--events" => p.events = v.parse()?,

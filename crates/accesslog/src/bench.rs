@@ -55,6 +55,9 @@ pub struct BenchParams {
     pub naive_queries: usize,
     /// Directory for the SQLite files (default: a temporary directory, removed after).
     pub dir: Option<PathBuf>,
+    /// Keep the measured anzen store (the SQLite file in `dir`, or the PostgreSQL schema,
+    /// whose name goes to stderr) for looking at it afterwards.
+    pub keep: bool,
     /// Ingest over syslog TCP, measured by the binary that has the receiver (this crate
     /// does not depend on it): given a fresh store, an organisation and the events, sends
     /// them and returns the time until all are stored. Uses `file_events` events.
@@ -76,6 +79,7 @@ impl Default for BenchParams {
             queries: 1000,
             naive_queries: 100,
             dir: None,
+            keep: false,
             syslog_tcp: None,
         }
     }
@@ -202,26 +206,36 @@ impl Stores {
 }
 
 impl Stores {
-    /// Deletes a measured SQLite baseline's files, so that the page cache serves the store
-    /// being measured next rather than a baseline nobody reads any more (PostgreSQL schemas
-    /// are dropped at the end).
-    fn remove(&self, name: &str) {
+    /// Deletes a measured baseline (SQLite: its files; PostgreSQL: its schema), so that the
+    /// page cache serves the store being measured next rather than a baseline nobody reads
+    /// any more.
+    fn remove(&mut self, name: &str) {
         for suffix in ["db", "db-wal", "db-shm"] {
             let _ = std::fs::remove_file(self.dir.join(format!("{name}.{suffix}")));
+        }
+        let prefix = format!("bench_{name}_");
+        let (gone, kept): (Vec<String>, Vec<String>) = std::mem::take(&mut self.pg_schemas)
+            .into_iter()
+            .partition(|s| s.starts_with(&prefix));
+        self.pg_schemas = kept;
+        drop_schemas(&self.args_pg, &gone);
+    }
+}
+
+fn drop_schemas(url: &str, schemas: &[String]) {
+    if schemas.is_empty() {
+        return;
+    }
+    if let Ok(mut c) = postgres::Client::connect(url, postgres::NoTls) {
+        for s in schemas {
+            let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {s} CASCADE"));
         }
     }
 }
 
 impl Drop for Stores {
     fn drop(&mut self) {
-        if self.pg_schemas.is_empty() {
-            return;
-        }
-        if let Ok(mut c) = postgres::Client::connect(&self.args_pg, postgres::NoTls) {
-            for s in &self.pg_schemas {
-                let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {s} CASCADE"));
-            }
-        }
+        drop_schemas(&self.args_pg, &self.pg_schemas);
     }
 }
 
@@ -319,6 +333,11 @@ pub fn run(args: &BenchParams) -> Result<String> {
 
     // anzen: ledger commitment + segment indexes.
     let store = stores.open(args, "anzen")?;
+    if args.keep {
+        if let Some(kept) = stores.pg_schemas.pop() {
+            eprintln!("keeping PostgreSQL schema {kept}");
+        }
+    }
     let org = store.write(|c| orgs::create(c, &OrgProfile::new("bench", OrgKind::Hospital)))?;
     let mut g = Gen::new(n, 7);
     let mut t_ours = Duration::ZERO;

@@ -44,6 +44,10 @@ pub struct AccessLogBenchArgs {
     /// Directory for the SQLite files (default: a temporary directory, removed after).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Keep the measured store (the SQLite file in `--dir`, or the PostgreSQL schema, whose
+    /// name is printed) for looking at it afterwards.
+    #[arg(long)]
+    pub keep: bool,
 }
 
 pub fn run(a: AccessLogBenchArgs) -> Result<ExitCode> {
@@ -60,6 +64,7 @@ pub fn run(a: AccessLogBenchArgs) -> Result<ExitCode> {
         queries: a.queries,
         naive_queries: a.naive_queries,
         dir: a.dir,
+        keep: a.keep,
         syslog_tcp: Some(syslog_tcp),
     })
     .map_err(|e| anyhow::anyhow!("{e}"))?;
