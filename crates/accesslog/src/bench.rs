@@ -333,10 +333,10 @@ pub fn run(args: &BenchParams) -> Result<String> {
 
     // anzen: ledger commitment + segment indexes.
     let store = stores.open(args, "anzen")?;
-    if args.keep {
-        if let Some(kept) = stores.pg_schemas.pop() {
-            eprintln!("keeping PostgreSQL schema {kept}");
-        }
+    if args.keep
+        && let Some(kept) = stores.pg_schemas.pop()
+    {
+        eprintln!("keeping PostgreSQL schema {kept}");
     }
     let org = store.write(|c| orgs::create(c, &OrgProfile::new("bench", OrgKind::Hospital)))?;
     let mut g = Gen::new(n, 7);
