@@ -333,10 +333,16 @@ pub fn run(args: &BenchParams) -> Result<String> {
 
     // anzen: ledger commitment + segment indexes.
     let store = stores.open(args, "anzen")?;
-    if args.keep
-        && let Some(kept) = stores.pg_schemas.pop()
-    {
-        eprintln!("keeping PostgreSQL schema {kept}");
+    if args.keep {
+        match stores.pg_schemas.pop() {
+            Some(kept) => eprintln!("keeping PostgreSQL schema {kept}"),
+            None if args.dir.is_none() => {
+                eprintln!(
+                    "--keep: give --dir too, or the SQLite file goes with its temporary directory"
+                )
+            }
+            None => {}
+        }
     }
     let org = store.write(|c| orgs::create(c, &OrgProfile::new("bench", OrgKind::Hospital)))?;
     let mut g = Gen::new(n, 7);

@@ -100,6 +100,14 @@ pub(crate) struct Head {
     pub next_segment: i64,
 }
 
+impl Head {
+    /// Whether `other` has the same closed segments: every close, merge and prune commits
+    /// together with the head's indexed or pruned seq.
+    pub(crate) fn same_segments(&self, other: &Head) -> bool {
+        (self.indexed_seq, self.pruned_seq) == (other.indexed_seq, other.pruned_seq)
+    }
+}
+
 /// Reads the head; with `lock`, creates it when missing and locks it (PostgreSQL
 /// `FOR UPDATE`; SQLite writers are already serialised by `BEGIN IMMEDIATE`).
 pub(crate) fn head(conn: &mut Conn, org: OrgId, lock: bool) -> Result<Head, AccessLogError> {

@@ -64,7 +64,15 @@ pub struct Page {
     pub total: Option<u64>,
     /// More results after this page.
     pub more: bool,
+    /// Connections the search read through (more than one when it read in parallel).
+    #[serde(skip)]
+    pub connections: usize,
 }
+
+/// Reads of a patient or user search before it answers with its last read although the
+/// segments changed during each (every time, a segment closed or a prune committed while
+/// it read).
+const READ_ATTEMPTS: usize = 5;
 
 /// Events matching `f`: with a patient or user, newest (by 日時) first; otherwise in
 /// reverse order of arrival. `offset`/`limit` page through them. With `pool` (the store
@@ -78,9 +86,21 @@ pub fn search(
     offset: u64,
     limit: u64,
 ) -> Result<Page, AccessLogError> {
-    let h = engine::head(conn, org.id, false)?;
+    let mut h = engine::head(conn, org.id, false)?;
     if f.patient.is_some() || f.user.is_some() {
-        let mut all = indexed(conn, pool, org.id, &h, f)?;
+        // A caller outside one snapshot (PostgreSQL's READ COMMITTED, SQLite without a
+        // transaction) may see a merge commit between reading the segment list and reading
+        // a merged-away segment's blocks, and miss its events. Segments change only together
+        // with the head, so an unchanged head afterwards proves the read whole.
+        let (mut all, mut connections) = indexed(conn, pool, org.id, &h, f)?;
+        for _ in 1..READ_ATTEMPTS {
+            let now = engine::head(conn, org.id, false)?;
+            if now.same_segments(&h) {
+                break;
+            }
+            h = now;
+            (all, connections) = indexed(conn, pool, org.id, &h, f)?;
+        }
         all.sort_by_key(|s| std::cmp::Reverse((s.event.time_us, s.seq)));
         let total = all.len() as u64;
         let start = usize::try_from(offset).unwrap_or(usize::MAX).min(all.len());
@@ -91,6 +111,7 @@ pub fn search(
             more: end < all.len(),
             events: all.drain(start..end).collect(),
             total: Some(total),
+            connections,
         })
     } else {
         let mut out = Vec::new();
@@ -127,6 +148,7 @@ pub fn search(
                         events: out,
                         total: None,
                         more,
+                        connections: 1,
                     });
                 }
             }
@@ -135,6 +157,7 @@ pub fn search(
             events: out,
             total: None,
             more,
+            connections: 1,
         })
     }
 }
@@ -251,18 +274,19 @@ pub const PARALLEL_READERS: usize = 3;
 /// is in memory, and a thread costs more than it saves).
 pub const PARALLEL_MIN_SEGMENTS: usize = 8;
 
-/// Every event matching `f` (which names a patient or a user), unordered.
+/// Every event matching `f` (which names a patient or a user) as of head `h`, unordered,
+/// and the number of connections it was read through.
 fn indexed(
     conn: &mut Conn,
     pool: Option<&Store>,
     org: OrgId,
     h: &Head,
     f: &Filter,
-) -> Result<Vec<StoredEvent>, AccessLogError> {
+) -> Result<(Vec<StoredEvent>, usize), AccessLogError> {
     let (kind, value) = match (&f.patient, &f.user) {
         (Some(p), _) => (KIND_PATIENT, p.as_str()),
         (None, Some(x)) => (KIND_USER, x.as_str()),
-        (None, None) => return Ok(Vec::new()),
+        (None, None) => return Ok((Vec::new(), 1)),
     };
     let probe = Probe {
         org,
@@ -278,14 +302,14 @@ fn indexed(
         }
         _ => None,
     };
-    let mut out = match parallel {
+    let (mut out, connections) = match parallel {
         Some(found) => found,
-        None => probe.segments(conn, &segments)?,
+        None => (probe.segments(conn, &segments)?, 1),
     };
     // The open tail, bounded by the head and with a LIMIT: without them PostgreSQL, with
     // statistics from before the last million events (autovacuum off, or not yet run),
-    // planned this range of < 4,096 rows as a parallel bitmap scan with JIT: ~50 ms of a
-    // patient query at 100 M events.
+    // planned this range (< 4,096 rows unless an index is being rebuilt) as a parallel
+    // bitmap scan with JIT: ~50 ms of a patient query at 100 M events.
     let tail = h.indexed_seq.max(h.pruned_seq);
     let ids = engine::event_ids(org, tail..h.next_seq.max(tail));
     let rows = conn.query(
@@ -298,7 +322,7 @@ fn indexed(
             out.push(StoredEvent { seq, event: e });
         }
     }
-    Ok(out)
+    Ok((out, connections))
 }
 
 /// One index key looked up in closed segments, as of one head.
@@ -347,16 +371,17 @@ impl Probe<'_> {
     }
 
     /// [`Probe::segments`] with the segments dealt out over the caller's connection and up
-    /// to [`PARALLEL_READERS`] idle ones of the pool, read at the same time. `None` when no
-    /// connection was idle, or when a helper's snapshot saw other segments than the caller
-    /// (an append closed or merged segments, or retention pruned, in between): the caller
-    /// then reads alone.
+    /// to [`PARALLEL_READERS`] idle ones of the pool, read at the same time; also the number
+    /// of connections. `None` when no connection was idle, or when a helper did not read its
+    /// share as of the caller's head (an append closed or merged segments, or retention
+    /// pruned, in between; or its read failed): the caller then reads alone, and an error
+    /// that was not a helper's accident shows there.
     fn in_parallel(
         &self,
         conn: &mut Conn,
         store: &Store,
         segments: &[Segment],
-    ) -> Result<Option<Vec<StoredEvent>>, AccessLogError> {
+    ) -> Result<Option<(Vec<StoredEvent>, usize)>, AccessLogError> {
         let helpers: Vec<Conn> = (0..PARALLEL_READERS)
             .map_while(|_| store.try_conn())
             .collect();
@@ -365,7 +390,7 @@ impl Probe<'_> {
         }
         // Largest first, dealt round-robin: each share gets a like number of events.
         let mut order = segments.to_vec();
-        order.sort_by_key(|s| std::cmp::Reverse(s.end_seq - s.first_seq));
+        order.sort_by_key(|s| std::cmp::Reverse(s.end_seq.saturating_sub(s.first_seq)));
         let parts = helpers.len() + 1;
         let mut shares = vec![Vec::new(); parts];
         for (i, s) in order.into_iter().enumerate() {
@@ -376,19 +401,22 @@ impl Probe<'_> {
             let running: Vec<_> = helpers
                 .into_iter()
                 .zip(shares)
-                .map(|(mut c, share)| scope.spawn(move || self.as_helper(&mut c, &share)))
+                .map(|(mut c, share)| {
+                    std::thread::Builder::new()
+                        .name("access-log-read".into())
+                        .spawn_scoped(scope, move || self.as_helper(&mut c, &share))
+                })
                 .collect();
             let mut out = self.segments(conn, &mine)?;
-            let mut stale = false;
+            let mut whole = true;
             for r in running {
-                match r.join() {
-                    Ok(Ok(Some(found))) => out.extend(found),
-                    Ok(Ok(None)) => stale = true,
-                    Ok(Err(e)) => return Err(e),
-                    Err(panic) => std::panic::resume_unwind(panic),
+                match r.map(|handle| handle.join()) {
+                    Ok(Ok(Ok(Some(found)))) => out.extend(found),
+                    Ok(Ok(Ok(None) | Err(_))) | Err(_) => whole = false,
+                    Ok(Err(panic)) => std::panic::resume_unwind(panic),
                 }
             }
-            Ok((!stale).then_some(out))
+            Ok(whole.then_some((out, parts)))
         })
     }
 
@@ -398,23 +426,39 @@ impl Probe<'_> {
         conn: &mut Conn,
         share: &[Segment],
     ) -> Result<Option<Vec<StoredEvent>>, AccessLogError> {
-        // SQLite's deferred BEGIN takes its snapshot at the first read (the head below).
+        let mut tx = ReadSnapshot::begin(conn)?;
+        let now = engine::head(tx.conn(), self.org, false)?;
+        if now.same_segments(&self.head) {
+            self.segments(tx.conn(), share).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+/// A read-only transaction on a helper connection, rolled back however the read ends (also
+/// on a panic): a connection must not go back to the pool inside a transaction.
+struct ReadSnapshot<'c>(&'c mut Conn);
+
+impl<'c> ReadSnapshot<'c> {
+    fn begin(conn: &'c mut Conn) -> Result<ReadSnapshot<'c>, AccessLogError> {
+        // SQLite's deferred BEGIN takes its snapshot at the first read.
         conn.batch(match conn.backend() {
             Backend::Sqlite => "BEGIN",
             Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
         })?;
-        let read = engine::head(conn, self.org, false).and_then(|now| {
-            let same =
-                (now.indexed_seq, now.pruned_seq) == (self.head.indexed_seq, self.head.pruned_seq);
-            if same {
-                self.segments(conn, share).map(Some)
-            } else {
-                Ok(None)
-            }
-        });
-        // Read only: ending it cannot lose anything, and the read's error matters more.
-        let _ = conn.batch("ROLLBACK");
-        read
+        Ok(ReadSnapshot(conn))
+    }
+
+    fn conn(&mut self) -> &mut Conn {
+        self.0
+    }
+}
+
+impl Drop for ReadSnapshot<'_> {
+    fn drop(&mut self) {
+        // Nothing was written, so a failed rollback loses nothing.
+        let _ = self.0.batch("ROLLBACK");
     }
 }
 

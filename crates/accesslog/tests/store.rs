@@ -239,10 +239,17 @@ fn searches_read_through_idle_pooled_connections_and_fall_back_to_one() {
         for f in &filters {
             let want = naive(&all, f);
             assert!(!want.is_empty(), "{f:?}");
-            let parallel = store.read(|c| search(c, Some(store), &o, f, 0, 100_000));
-            assert_eq!(seqs(parallel.unwrap()), want, "{} {f:?}", db.backend);
+            let parallel = store
+                .read(|c| search(c, Some(store), &o, f, 0, 100_000))
+                .unwrap();
+            if f.from_us.is_none() {
+                assert!(parallel.connections > 1, "{} {f:?}", db.backend);
+            }
+            assert_eq!(seqs(parallel), want, "{} {f:?}", db.backend);
             let alone = store.read(|c| search(c, None, &o, f, 0, 100_000));
-            assert_eq!(seqs(alone.unwrap()), want, "{} {f:?}", db.backend);
+            let alone = alone.unwrap();
+            assert_eq!(alone.connections, 1);
+            assert_eq!(seqs(alone), want, "{} {f:?}", db.backend);
         }
         let f = &filters[0];
         let want = naive(&all, f);
@@ -253,8 +260,11 @@ fn searches_read_through_idle_pooled_connections_and_fall_back_to_one() {
             held.push(c);
         }
         held.pop();
-        let got = store.read(|c| search(c, Some(store), &o, f, 0, 100_000));
-        assert_eq!(seqs(got.unwrap()), want, "{} with a busy pool", db.backend);
+        let got = store
+            .read(|c| search(c, Some(store), &o, f, 0, 100_000))
+            .unwrap();
+        assert_eq!(got.connections, 1, "{} with a busy pool", db.backend);
+        assert_eq!(seqs(got), want, "{} with a busy pool", db.backend);
         drop(held);
 
         // Inside a transaction that appended a segment not yet committed, the helpers see
@@ -274,11 +284,66 @@ fn searches_read_through_idle_pooled_connections_and_fall_back_to_one() {
             "the new batch has the patient"
         );
         assert_eq!(
+            got.connections, 1,
+            "{}: helpers saw another head",
+            db.backend
+        );
+        assert_eq!(
             seqs(got),
             want_both,
             "{} in the appending transaction",
             db.backend
         );
+    }
+}
+
+#[test]
+fn searches_during_appends_and_merges_see_a_whole_prefix_of_the_log() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    for db in testing::all() {
+        let store = &db.store;
+        let o = org(store, "A病院");
+        // 12 segments first, then 8 more closing (a level-1 merge at 16) while searching.
+        let seg = SEGMENT_EVENTS as usize;
+        let all = events(20 * SEGMENT_EVENTS, T0);
+        for chunk in all[..12 * seg].chunks(seg) {
+            append_batch(store, &o, "test", chunk).unwrap();
+        }
+        let committed = AtomicU64::new(12 * SEGMENT_EVENTS);
+        let f = Filter {
+            patient: Some("P00042".into()),
+            ..Filter::default()
+        };
+        let want = naive(&all, &f);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                for chunk in all[12 * seg..].chunks(seg) {
+                    append_batch(store, &o, "test", chunk).unwrap();
+                    committed.fetch_add(chunk.len() as u64, Ordering::SeqCst);
+                }
+            });
+            let mut searches = 0;
+            while searches < 5 || committed.load(Ordering::SeqCst) < 20 * SEGMENT_EVENTS {
+                let before = committed.load(Ordering::SeqCst);
+                // Outside a transaction: every statement sees the latest commit.
+                let got = store
+                    .read(|c| search(c, Some(store), &o, &f, 0, 100_000))
+                    .unwrap();
+                let after = committed.load(Ordering::SeqCst);
+                let mut got: Vec<u64> = got.events.iter().map(|s| s.seq).collect();
+                got.sort_unstable();
+                // All of the log up to some point between the two reads of `committed`:
+                // nothing missing in the middle (a merged-away segment), nothing extra.
+                let cut = got.last().map_or(0, |s| s + 1).max(before);
+                let mut expect: Vec<u64> =
+                    want.iter().map(|(s, _)| *s).filter(|s| *s < cut).collect();
+                expect.sort_unstable();
+                assert_eq!(got, expect, "{}: {before}..{after}", db.backend);
+                // (`committed` counts a batch once its append has returned.)
+                assert!(cut <= after + SEGMENT_EVENTS, "{}", db.backend);
+                searches += 1;
+            }
+        });
     }
 }
 
