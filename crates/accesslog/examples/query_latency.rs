@@ -1,10 +1,10 @@
 //! Patient-history latency on a store the access-log benchmark kept (`bench … --keep`):
 //! `cargo run --release -p anzen-accesslog --example query_latency -- --db DIR/anzen.db
-//! [--queries 1000] [--seed 1] [--cache-kib 262144]`, or on PostgreSQL `--db postgres://…
+//! [--queries 1000] [--seed 99] [--cache-kib 262144]`, or on PostgreSQL `--db postgres://…
 //! --schema bench_anzen_…` (the name the benchmark printed).
 //!
 //! Queries alternate between reading through idle pooled connections at once and through
-//! one connection (random patients of the benchmark's generator: events / 50 of them) and
+//! one connection (patients picked as the benchmark picks them, from `--seed`) and
 //! print p50 / p90 / p99 of each, the pages this process read from the disk per query
 //! (`/proc/self/io`, SQLite) and, on PostgreSQL, the buffers per query each access-log table
 //! read from outside shared buffers. Drop the page cache first for a cold store
@@ -15,6 +15,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::time::{Duration, Instant};
 
+use anzen_accesslog::bench::{pct, sample_patients};
 use anzen_accesslog::{Filter, event_count, search};
 use anzen_core::OrgId;
 use anzen_store::{Backend, SqliteSync, Store, orgs};
@@ -23,7 +24,7 @@ type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>
 
 fn main() -> Result<()> {
     let (mut db, mut schema, mut queries, mut seed, mut cache_kib) =
-        (String::new(), None, 1000usize, 1u64, 0i64);
+        (String::new(), None, 1000usize, 99u64, 0i64);
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(flag) = it.next() {
@@ -52,21 +53,16 @@ fn main() -> Result<()> {
     let org = store
         .read(|c| orgs::get(c, OrgId(1)))?
         .ok_or("no organisation 1: not a store the benchmark kept")?;
-    let patients = (store.read(|c| event_count(c, &org))? / 50).max(1000);
+    let events = store.read(|c| event_count(c, &org))?;
     let before = buffers_read(&store)?;
     let disk_before = read_bytes()?;
     let mut lat: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
-    let mut state = seed | 1;
-    for i in 0..queries {
-        // xorshift64*, as the benchmark's generator
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
+    for (i, p) in sample_patients(events, seed, queries)
+        .into_iter()
+        .enumerate()
+    {
         let f = Filter {
-            patient: Some(format!(
-                "{:08}",
-                state.wrapping_mul(0x2545_F491_4F6C_DD1D) % patients
-            )),
+            patient: Some(p),
             ..Filter::default()
         };
         let pool = (i % 2 == 0).then_some(&store);
@@ -78,10 +74,7 @@ fn main() -> Result<()> {
     let disk_pages = (read_bytes()? - disk_before) as f64 / 4096.0 / queries.max(1) as f64;
     for (name, l) in ["parallel", "one connection"].iter().zip(&mut lat) {
         l.sort_unstable();
-        let p = |q: f64| {
-            let k = ((l.len().max(1) - 1) as f64 * q).round() as usize;
-            l.get(k).map_or(0.0, |d| d.as_secs_f64() * 1e3)
-        };
+        let p = |q: f64| pct(l, q).as_secs_f64() * 1e3;
         println!(
             "{name}: {} queries, p50 {:.2} ms, p90 {:.2} ms, p99 {:.2} ms",
             l.len(),

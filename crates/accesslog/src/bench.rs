@@ -243,7 +243,16 @@ fn rate(n: u64, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64().max(1e-9)
 }
 
-fn pct(sorted: &[Duration], p: f64) -> Duration {
+/// `n` patients of the generator for a run of `events` events, as the benchmark picks them
+/// for its queries (`seed` 99 for the first round); also for `examples/query_latency.rs` on
+/// a store a run kept.
+pub fn sample_patients(events: u64, seed: u64, n: usize) -> Vec<String> {
+    let mut g = Gen::new(events, seed);
+    (0..n).map(|_| g.patient()).collect()
+}
+
+/// The `p` quantile of sorted latencies.
+pub fn pct(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -376,9 +385,8 @@ pub fn run(args: &BenchParams) -> Result<String> {
     // patients once the first has warmed the index pages (the steady state of a server).
     // Within a round, queries alternate between reading through idle pooled connections at
     // once (what the server does) and through one connection, so both see the same cache.
-    let mut qg = Gen::new(n, 99);
-    let patients: Vec<String> = (0..args.queries).map(|_| qg.patient()).collect();
-    let second: Vec<String> = (0..args.queries).map(|_| qg.patient()).collect();
+    let mut patients = sample_patients(n, 99, 2 * args.queries);
+    let second = patients.split_off(args.queries);
     let mut hits = 0u64;
     let mut rounds = Vec::new();
     for (round, list) in [&patients, &second].into_iter().enumerate() {

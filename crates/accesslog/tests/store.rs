@@ -7,7 +7,7 @@ use anzen_accesslog::engine::{FANOUT, SEGMENT_EVENTS, event_id};
 use anzen_accesslog::import::{self, ImportSource};
 use anzen_accesslog::query::PARALLEL_MIN_SEGMENTS;
 use anzen_accesslog::{
-    AccessLogError, Filter, append_batch, append_events, prune, search, stream, verify,
+    AccessLogError, Filter, Page, append_batch, append_events, prune, search, stream, verify,
 };
 use anzen_core::OrgKind;
 use anzen_ingest::{AccessAction, AccessEvent, AccessResult};
@@ -59,6 +59,25 @@ fn naive(all: &[AccessEvent], f: &Filter) -> Vec<(u64, AccessEvent)> {
     v
 }
 
+/// A page's events as `(seq, event)`, comparable with [`naive`].
+fn pairs(p: Page) -> Vec<(u64, AccessEvent)> {
+    p.events.into_iter().map(|s| (s.seq, s.event)).collect()
+}
+
+/// Rows of `table` that belong to organisation `o`.
+fn rows_of(store: &Store, table: &str, o: &Org) -> i64 {
+    store
+        .read(|c| {
+            c.query_one(
+                &format!("SELECT COUNT(*) FROM {table} WHERE org_id = $1"),
+                params![o.id.0],
+            )
+        })
+        .unwrap()
+        .i64(0)
+        .unwrap()
+}
+
 #[test]
 fn queries_match_a_naive_filter_across_merged_segments() {
     for db in testing::all() {
@@ -91,16 +110,7 @@ fn queries_match_a_naive_filter_across_merged_segments() {
             .collect();
         assert_eq!(levels, vec![(0, 2), (1, 1)], "{}", db.backend);
         // Posting lists span several blocks per segment, so lookups pick among blocks.
-        let blocks = store
-            .read(|c| {
-                c.query_one(
-                    "SELECT COUNT(*) FROM access_posting_blocks WHERE org_id = $1",
-                    params![o.id.0],
-                )
-            })
-            .unwrap()
-            .i64(0)
-            .unwrap();
+        let blocks = rows_of(store, "access_posting_blocks", &o);
         assert!(blocks > 3 * 2 * 2, "{blocks} blocks ({})", db.backend);
 
         let filters = [
@@ -135,9 +145,7 @@ fn queries_match_a_naive_filter_across_merged_segments() {
                 .read(|c| search(c, Some(store), &o, f, 0, 100_000))
                 .unwrap();
             assert_eq!(got.total, Some(want.len() as u64), "{} {f:?}", db.backend);
-            let got: Vec<(u64, AccessEvent)> =
-                got.events.into_iter().map(|s| (s.seq, s.event)).collect();
-            assert_eq!(got, want, "{} {f:?}", db.backend);
+            assert_eq!(pairs(got), want, "{} {f:?}", db.backend);
             // Paging.
             if want.len() > 10 {
                 let p = store.read(|c| search(c, Some(store), &o, f, 5, 3)).unwrap();
@@ -205,16 +213,7 @@ fn searches_read_through_idle_pooled_connections_and_fall_back_to_one() {
         for chunk in all.chunks(SEGMENT_EVENTS as usize) {
             append_batch(store, &o, "test", chunk).unwrap();
         }
-        let segments = store
-            .read(|c| {
-                c.query_one(
-                    "SELECT COUNT(*) FROM access_segments WHERE org_id = $1",
-                    params![o.id.0],
-                )
-            })
-            .unwrap()
-            .i64(0)
-            .unwrap();
+        let segments = rows_of(store, "access_segments", &o);
         assert!(segments as usize >= PARALLEL_MIN_SEGMENTS, "{}", db.backend);
         let filters = [
             Filter {
@@ -233,9 +232,6 @@ fn searches_read_through_idle_pooled_connections_and_fall_back_to_one() {
                 ..Filter::default()
             },
         ];
-        let seqs = |p: anzen_accesslog::Page| -> Vec<(u64, AccessEvent)> {
-            p.events.into_iter().map(|s| (s.seq, s.event)).collect()
-        };
         for f in &filters {
             let want = naive(&all, f);
             assert!(!want.is_empty(), "{f:?}");
@@ -245,11 +241,11 @@ fn searches_read_through_idle_pooled_connections_and_fall_back_to_one() {
             if f.from_us.is_none() {
                 assert!(parallel.connections > 1, "{} {f:?}", db.backend);
             }
-            assert_eq!(seqs(parallel), want, "{} {f:?}", db.backend);
+            assert_eq!(pairs(parallel), want, "{} {f:?}", db.backend);
             let alone = store.read(|c| search(c, None, &o, f, 0, 100_000));
             let alone = alone.unwrap();
             assert_eq!(alone.connections, 1);
-            assert_eq!(seqs(alone), want, "{} {f:?}", db.backend);
+            assert_eq!(pairs(alone), want, "{} {f:?}", db.backend);
         }
         let f = &filters[0];
         let want = naive(&all, f);
@@ -264,7 +260,7 @@ fn searches_read_through_idle_pooled_connections_and_fall_back_to_one() {
             .read(|c| search(c, Some(store), &o, f, 0, 100_000))
             .unwrap();
         assert_eq!(got.connections, 1, "{} with a busy pool", db.backend);
-        assert_eq!(seqs(got), want, "{} with a busy pool", db.backend);
+        assert_eq!(pairs(got), want, "{} with a busy pool", db.backend);
         drop(held);
 
         // Inside a transaction that appended a segment not yet committed, the helpers see
@@ -289,7 +285,7 @@ fn searches_read_through_idle_pooled_connections_and_fall_back_to_one() {
             db.backend
         );
         assert_eq!(
-            seqs(got),
+            pairs(got),
             want_both,
             "{} in the appending transaction",
             db.backend
@@ -416,9 +412,7 @@ fn large_batches_close_whole_segments_and_a_dropped_index_is_rebuilt() {
             let got = store
                 .read(|c| search(c, Some(store), &o, &f, 0, 100_000))
                 .unwrap();
-            let got: Vec<(u64, AccessEvent)> =
-                got.events.into_iter().map(|s| (s.seq, s.event)).collect();
-            assert_eq!(got, want, "{} {f:?}", db.backend);
+            assert_eq!(pairs(got), want, "{} {f:?}", db.backend);
         }
         assert!(store.read(|c| verify(c, &o)).unwrap().ok());
     }
